@@ -1,0 +1,56 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { migrations } from "./migrations.ts";
+
+export type Db = Database.Database;
+
+let instance: Db | undefined;
+
+/** The process's one database connection, opened and migrated on first use. */
+export function useDb(): Db {
+  instance ??= openDatabase(process.env.DATABASE_PATH ?? "data/tierwall.db");
+  return instance;
+}
+
+export function openDatabase(path: string): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("synchronous = NORMAL");
+  applyMigrations(db);
+  return db;
+}
+
+export function applyMigrations(db: Db): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migration (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL
+  )`);
+  const applied = new Set(
+    db
+      .prepare("SELECT id FROM schema_migration")
+      .all()
+      .map((row) => (row as { id: number }).id),
+  );
+
+  let count = 0;
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare(
+        "INSERT INTO schema_migration (id, name, applied_at) VALUES (?, ?, ?)",
+      ).run(migration.id, migration.name, Math.floor(Date.now() / 1000));
+    })();
+    count++;
+  }
+  return count;
+}
+
+export function closeDb(): void {
+  instance?.close();
+  instance = undefined;
+}

@@ -1,0 +1,72 @@
+/**
+ * Schema migrations, applied in order at server start. Each runs once, inside a
+ * transaction, and is recorded in `schema_migration`. Append new ones; never edit
+ * one that has shipped.
+ */
+export const migrations: readonly { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: "readers, sessions, subscriptions, webhook events, email outbox",
+    sql: `
+      CREATE TABLE user (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        email_verified INTEGER NOT NULL DEFAULT 0,
+        stripe_customer_id TEXT UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+
+      -- Lucia's session table: expires_at is in unix seconds.
+      CREATE TABLE session (
+        id TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL,
+        user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE
+      );
+      CREATE INDEX session_user_id ON session(user_id);
+
+      -- The reader's Stripe subscriptions as Stripe last reported them.
+      CREATE TABLE subscription (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+        customer_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        price_id TEXT,
+        billing_interval TEXT,
+        current_period_end INTEGER,
+        cancel_at INTEGER,
+        cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+        past_due_since INTEGER,
+        stripe_created INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX subscription_user_id ON subscription(user_id);
+      CREATE INDEX subscription_customer_id ON subscription(customer_id);
+
+      -- Webhook events already applied; a redelivery of one of these changes nothing.
+      CREATE TABLE stripe_event (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        applied_at INTEGER NOT NULL
+      );
+
+      -- Email waiting to be delivered, written in the transaction that caused it.
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        to_address TEXT NOT NULL,
+        template TEXT NOT NULL,
+        data TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        resend_id TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      );
+      CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
+    `,
+  },
+];
