@@ -1,0 +1,165 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import Stripe from "stripe";
+
+/**
+ * The pieces of a running Tierwall, started the same way by `npm start` and by
+ * the integration tests: the site build, the server build, the webhook
+ * registration and the server process itself.
+ */
+
+const require = createRequire(import.meta.url);
+export const repoRoot = resolve(import.meta.dirname, "..");
+
+/** Runs a command to completion, failing with its output when it fails. */
+export async function run(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<void> {
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+
+  const [code] = (await once(child, "close")) as [number | null];
+  if (code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${output}`);
+  }
+}
+
+/** Builds the example publication into `distDir` with the Eleventy plugin. */
+export async function runSiteBuild(distDir: string): Promise<void> {
+  const eleventyCli = require.resolve("@11ty/eleventy/cmd.cjs");
+  await run(
+    process.execPath,
+    ["--import", "tsx", eleventyCli, "--config=eleventy.config.ts", "--quiet"],
+    { DIST_DIR: distDir },
+  );
+}
+
+/** Builds the Nitro server into `outputDir` (its entry is `server/index.mjs`). */
+export async function runServerBuild(outputDir: string, buildDir: string): Promise<void> {
+  const nitroCli = resolve(repoRoot, "node_modules/nitropack/dist/cli/index.mjs");
+  await run(process.execPath, [nitroCli, "build"], {
+    TIERWALL_OUTPUT_DIR: outputDir,
+    TIERWALL_BUILD_DIR: buildDir,
+  });
+}
+
+/** An SDK client for the Stripe emulator at `baseUrl`. */
+export function emulatorStripeClient(baseUrl: string): Stripe {
+  const url = new URL(baseUrl);
+  return new Stripe("sk_test_tierwall_offline", {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: url.protocol === "https:" ? "https" : "http",
+    maxNetworkRetries: 0,
+  });
+}
+
+/**
+ * Registers the server's webhook endpoint and returns its signing secret.
+ * Earlier registrations of the same URL are removed, so events are not
+ * delivered twice after a restart.
+ */
+export async function registerWebhook(
+  stripe: Stripe,
+  webhookUrl: string,
+): Promise<string> {
+  const existing = await stripe.webhookEndpoints.list({ limit: 100 });
+  for (const endpoint of existing.data) {
+    if (endpoint.url === webhookUrl) await stripe.webhookEndpoints.del(endpoint.id);
+  }
+
+  const endpoint = await stripe.webhookEndpoints.create({
+    url: webhookUrl,
+    enabled_events: ["*"],
+  });
+  if (!endpoint.secret)
+    throw new Error("The webhook endpoint was created without a secret");
+  return endpoint.secret;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the server printed, for test failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built server and resolves once `/api/health` answers. */
+export async function startServer(
+  outputDir: string,
+  env: Record<string, string>,
+  options: { inheritOutput?: boolean; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const port = env.PORT ?? "3000";
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [resolve(outputDir, "server/index.mjs")], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_ENV: "production", ...env },
+    stdio: options.inheritOutput
+      ? ["ignore", "inherit", "inherit"]
+      : ["ignore", "pipe", "pipe"],
+  });
+
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+
+  const server: ServerProcess = {
+    child,
+    url,
+    output: () => output,
+    stop: () => stopProcess(child),
+  };
+  await waitForHealth(server, options.timeoutMs ?? 20_000);
+  return server;
+}
+
+async function waitForHealth(server: ServerProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) {
+      throw new Error(
+        `The server exited with ${server.child.exitCode}:\n${server.output()}`,
+      );
+    }
+    try {
+      const response = await fetch(`${server.url}/api/health`);
+      if (response.status < 500) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  await server.stop();
+  throw new Error(
+    `The server did not answer within ${timeoutMs} ms:\n${server.output()}`,
+  );
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}

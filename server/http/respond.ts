@@ -1,0 +1,90 @@
+import {
+  createError,
+  getHeader,
+  getRequestHeader,
+  type H3Event,
+  readBody,
+  sendRedirect,
+} from "h3";
+
+/**
+ * Tierwall's endpoints answer two kinds of client: HTML forms, which expect a 303
+ * redirect, and scripts sending `Accept: application/json`, which expect JSON.
+ */
+
+export function wantsJson(event: H3Event): boolean {
+  const accept = getRequestHeader(event, "accept") ?? "";
+  const contentType = getRequestHeader(event, "content-type") ?? "";
+  return accept.includes("application/json") || contentType.includes("application/json");
+}
+
+/** The request's fields, from a form post or a JSON body, as strings. */
+export async function readFields(event: H3Event): Promise<Record<string, string>> {
+  const contentType = getHeader(event, "content-type") ?? "";
+  const known =
+    contentType.includes("application/json") ||
+    contentType.includes("application/x-www-form-urlencoded");
+  if (!known && contentType !== "") {
+    throw createError({ statusCode: 415, message: "Send a form or a JSON body." });
+  }
+
+  let body: unknown;
+  try {
+    body = await readBody(event);
+  } catch {
+    throw createError({
+      statusCode: 400,
+      message: "The request body could not be read.",
+    });
+  }
+  if (body === undefined || body === null || body === "") return {};
+  if (typeof body !== "object" || Array.isArray(body)) {
+    throw createError({
+      statusCode: 400,
+      message: "The request body must be an object.",
+    });
+  }
+
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === "string") fields[key] = value;
+    else if (typeof value === "number" || typeof value === "boolean")
+      fields[key] = String(value);
+  }
+  return fields;
+}
+
+/**
+ * Answers a failed form post with a 303 back to the page it came from, carrying
+ * the message in `?error=`; a JSON client gets the status and message instead.
+ */
+export async function failRequest(
+  event: H3Event,
+  statusCode: number,
+  message: string,
+  formPage: string,
+): Promise<unknown> {
+  if (wantsJson(event)) throw createError({ statusCode, message });
+
+  const target = new URL(formPage, "http://form.invalid");
+  target.searchParams.set("error", message);
+  return sendRedirect(event, `${target.pathname}${target.search}${target.hash}`, 303);
+}
+
+/** Answers success: JSON data for scripts, a 303 to `location` for forms. */
+export async function succeedRequest(
+  event: H3Event,
+  location: string,
+  data: Record<string, unknown> = { ok: true },
+): Promise<unknown> {
+  if (wantsJson(event)) return { ...data, location };
+  return sendRedirect(event, location, 303);
+}
+
+/** A `next` path from a form, accepted only when it stays on this site. */
+export function safeNextPath(next: string | undefined, fallback: string): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) {
+    return fallback;
+  }
+  return next;
+}

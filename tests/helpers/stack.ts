@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { getRandomPort } from "get-port-please";
+import type Stripe from "stripe";
+import {
+  type ResendEmulator,
+  startResendEmulator,
+} from "../../emulators/resend/index.ts";
+import {
+  type StripeEmulator,
+  startStripeEmulator,
+} from "../../emulators/stripe/index.ts";
+import {
+  emulatorStripeClient,
+  registerWebhook,
+  type ServerProcess,
+  startServer,
+} from "../../scripts/stack.ts";
+import { testDistDir, testOutputDir } from "./paths.ts";
+
+/**
+ * A whole Tierwall for one test file: both emulators and the built server on
+ * free loopback ports, with a SQLite file of its own.
+ */
+export interface Stack {
+  baseUrl: string;
+  /** The official SDK, pointed at the Stripe emulator. */
+  stripe: Stripe;
+  stripeEmulator: StripeEmulator;
+  stripeUrl: string;
+  resendEmulator: ResendEmulator;
+  resendUrl: string;
+  databasePath: string;
+  distDir: string;
+  server: ServerProcess;
+  /** A second connection to the server's database. */
+  openDb(): Database.Database;
+  /** Signs a new reader up over HTTP and returns their session cookie. */
+  signUp(email?: string, password?: string): Promise<Reader>;
+  /** Waits until the Stripe emulator has no webhook delivery in flight. */
+  flushWebhooks(): Promise<void>;
+  /** `fetch` against the server with the headers a browser form post carries. */
+  post(path: string, fields: Record<string, string>, cookie?: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export interface Reader {
+  email: string;
+  password: string;
+  cookie: string;
+}
+
+export interface StackOptions {
+  /** Extra environment for the server. */
+  env?: Record<string, string>;
+  distDir?: string;
+}
+
+let readerCount = 0;
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const folder = mkdtempSync(join(tmpdir(), "tierwall-stack-"));
+  const databasePath = join(folder, "tierwall.db");
+  const distDir = options.distDir ?? testDistDir;
+
+  const stripeEmulator = await startStripeEmulator({ retryDelaysMs: [200, 500, 1000] });
+  const resendEmulator = await startResendEmulator();
+  const stripe = emulatorStripeClient(stripeEmulator.url);
+
+  const port = await getRandomPort("127.0.0.1");
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const webhookSecret = await registerWebhook(stripe, `${baseUrl}/api/stripe/webhook`);
+
+  const server = await startServer(testOutputDir, {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    SITE_URL: baseUrl,
+    DATABASE_PATH: databasePath,
+    DIST_DIR: distDir,
+    STRIPE_API_BASE: stripeEmulator.url,
+    STRIPE_SECRET_KEY: "sk_test_tierwall_offline",
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    RESEND_BASE_URL: resendEmulator.url,
+    RESEND_API_KEY: "re_test_tierwall_offline",
+    ...options.env,
+  });
+
+  const post = (path: string, fields: Record<string, string>, cookie?: string) =>
+    fetch(`${baseUrl}${path}`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        origin: baseUrl,
+        "content-type": "application/x-www-form-urlencoded",
+        ...(cookie ? { cookie } : {}),
+      },
+      body: new URLSearchParams(fields),
+    });
+
+  const signUp = async (
+    email?: string,
+    password = "correct horse battery",
+  ): Promise<Reader> => {
+    readerCount++;
+    const address = email ?? `reader${readerCount}.${Date.now()}@example.com`;
+    const response = await post("/api/auth/signup", { email: address, password });
+    if (response.status !== 303) {
+      throw new Error(`Sign-up answered ${response.status}: ${await response.text()}`);
+    }
+    return { email: address, password, cookie: sessionCookie(response) };
+  };
+
+  return {
+    baseUrl,
+    stripe,
+    stripeEmulator,
+    stripeUrl: stripeEmulator.url,
+    resendEmulator,
+    resendUrl: resendEmulator.url,
+    databasePath,
+    distDir,
+    server,
+    openDb: () => new Database(databasePath),
+    signUp,
+    post,
+    flushWebhooks: async () => {
+      await fetch(`${stripeEmulator.url}/_emulator/flush`, { method: "POST" });
+    },
+    stop: async () => {
+      await server.stop();
+      await Promise.all([stripeEmulator.close(), resendEmulator.close()]);
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `name=value` pair of the session cookie a response sets. */
+export function sessionCookie(response: Response): string {
+  for (const header of response.headers.getSetCookie()) {
+    const pair = header.split(";")[0] ?? "";
+    const [, value] = pair.split("=");
+    if (value) return pair;
+  }
+  throw new Error("The response set no session cookie");
+}
