@@ -10,4 +10,6 @@ export default defineNitroConfig({
   output: { dir: process.env.TIERWALL_OUTPUT_DIR ?? ".output" },
   buildDir: process.env.TIERWALL_BUILD_DIR ?? ".nitro",
   typescript: { generateTsConfig: false },
+  // Nitro's error answer with accurate reason phrases; see server/error.ts.
+  errorHandler: "~/error",
 });

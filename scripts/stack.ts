@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import Stripe from "stripe";
 
@@ -10,7 +9,6 @@ import Stripe from "stripe";
  * registration and the server process itself.
  */
 
-const require = createRequire(import.meta.url);
 export const repoRoot = resolve(import.meta.dirname, "..");
 
 /** Runs a command to completion, failing with its output when it fails. */
@@ -40,7 +38,7 @@ export async function run(
 
 /** Builds the example publication into `distDir` with the Eleventy plugin. */
 export async function runSiteBuild(distDir: string): Promise<void> {
-  const eleventyCli = require.resolve("@11ty/eleventy/cmd.cjs");
+  const eleventyCli = resolve(repoRoot, "node_modules/@11ty/eleventy/cmd.cjs");
   await run(
     process.execPath,
     ["--import", "tsx", eleventyCli, "--config=eleventy.config.ts", "--quiet"],

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { getPort } from "get-port-please";
@@ -21,7 +20,6 @@ import {
  * (or Resend) emulator, so the whole product runs offline.
  */
 
-const require = createRequire(import.meta.url);
 const stopHandlers: (() => Promise<void>)[] = [];
 
 function step(message: string): void {
@@ -51,7 +49,7 @@ async function startOfflineResend(): Promise<Record<string, string>> {
 }
 
 function watchSite(distDir: string): void {
-  const eleventyCli = require.resolve("@11ty/eleventy/cmd.cjs");
+  const eleventyCli = resolve(repoRoot, "node_modules/@11ty/eleventy/cmd.cjs");
   const watcher = spawn(
     process.execPath,
     ["--import", "tsx", eleventyCli, "--config=eleventy.config.ts", "--watch", "--quiet"],

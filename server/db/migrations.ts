@@ -69,4 +69,19 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
     `,
   },
+  {
+    id: 2,
+    name: "rate limit counters for sign-in and sign-up",
+    sql: `
+      -- One fixed window per bucket ("signin-address:<hash>", "signup-ip:<ip>", ...),
+      -- kept in the database so that a restart does not hand out fresh attempts.
+      CREATE TABLE rate_limit (
+        bucket TEXT PRIMARY KEY,
+        hits INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX rate_limit_expires_at ON rate_limit(expires_at);
+    `,
+  },
 ];

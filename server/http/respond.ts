@@ -5,6 +5,7 @@ import {
   type H3Event,
   readBody,
   sendRedirect,
+  setResponseHeader,
 } from "h3";
 
 /**
@@ -87,4 +88,26 @@ export function safeNextPath(next: string | undefined, fallback: string): string
     return fallback;
   }
   return next;
+}
+
+/**
+ * A form page's address with the visitor's `next` kept on it, so that a failed
+ * sign-in still lands the reader where they were going once it succeeds.
+ */
+export function formPageWithNext(formPage: string, next: string | undefined): string {
+  const safe = safeNextPath(next, "");
+  if (safe === "") return formPage;
+  return `${formPage}?${new URLSearchParams({ next: safe })}`;
+}
+
+/** Answers 429 with Retry-After, in minutes for people and seconds for machines. */
+export async function failTooManyAttempts(
+  event: H3Event,
+  retryAfterSeconds: number,
+  formPage: string,
+): Promise<unknown> {
+  setResponseHeader(event, "retry-after", retryAfterSeconds);
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+  const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
+  return failRequest(event, 429, `Too many attempts. Try again in ${wait}.`, formPage);
 }

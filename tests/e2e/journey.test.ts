@@ -46,18 +46,18 @@ afterAll(async () => {
 describe("a new reader in the browser", () => {
   it("sees the tiers and their prices on the landing page", async () => {
     await page.goto(`${stack.baseUrl}/`);
-    const coreCard = page.locator('[data-tier="core"]');
+    const coreCard = page.locator('[data-testid="tier-card"][data-tier="core"]');
     await expect.poll(() => coreCard.textContent()).toContain("Core Stacker");
     await expect.poll(() => coreCard.textContent()).toMatch(/\$\d+/);
     await page.screenshot({ path: join(screenshots, "landing.png"), fullPage: true });
   });
 
   it("switches the pricing table to yearly prices", async () => {
-    const coreCard = page.locator('[data-tier="core"]');
+    const coreCard = page.locator('[data-testid="tier-card"][data-tier="core"]');
     const monthly = await coreCard.textContent();
-    await page.getByTestId("interval-switch").getByText("Yearly").click();
+    await page.getByTestId("interval-year").click();
     await expect.poll(() => coreCard.textContent()).not.toBe(monthly);
-    await page.getByTestId("interval-switch").getByText("Monthly").click();
+    await page.getByTestId("interval-month").click();
   });
 
   it("meets the paywall on a Core post", async () => {
@@ -79,12 +79,12 @@ describe("a new reader in the browser", () => {
 
   it("subscribes to Core and pays on the Checkout page", async () => {
     await page.goto(`${stack.baseUrl}/`);
-    await page.locator('[data-tier="core"]').getByTestId("subscribe").click();
+    await page.locator('[data-testid="tier-card"][data-tier="core"]').getByTestId("subscribe-button").click();
     await page.waitForURL((url) => url.toString().startsWith(stack.stripeUrl));
 
     await page.fill('input[name="card_number"]', "4242 4242 4242 4242");
-    await page.fill('input[name="expiry"]', "12 / 34");
-    await page.fill('input[name="cvc"]', "123");
+    await page.fill('input[name="card_expiry"]', "12 / 34");
+    await page.fill('input[name="card_cvc"]', "123");
     await page.locator('button[type="submit"]').click();
 
     await page.waitForURL(/\/account\/\?checkout=success/);

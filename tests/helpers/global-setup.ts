@@ -1,15 +1,23 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
 import { runServerBuild, runSiteBuild } from "../../scripts/stack.ts";
-import { testDistDir, testNitroBuildDir, testOutputDir, testRoot } from "./paths.ts";
+import { testBuildIn, testRoot } from "./paths.ts";
 
 /**
- * Builds the example site and the Nitro server once per test run, into a folder
- * of the tests' own, so the run can sit beside `npm start`.
+ * Builds the example site and the Nitro server once per test run, into a
+ * folder of the run's own, and removes it when the run ends.
  */
-export default async function setup(): Promise<void> {
-  mkdirSync(testRoot, { recursive: true });
+export default async function setup(project: TestProject): Promise<() => void> {
+  const runDir = join(testRoot, `run-${process.pid}-${Date.now()}`);
+  mkdirSync(runDir, { recursive: true });
+  const build = testBuildIn(runDir);
+
   await Promise.all([
-    runSiteBuild(testDistDir),
-    runServerBuild(testOutputDir, testNitroBuildDir),
+    runSiteBuild(build.distDir),
+    runServerBuild(build.outputDir, build.nitroBuildDir),
   ]);
+  project.provide("testRunDir", runDir);
+
+  return () => rmSync(runDir, { recursive: true, force: true });
 }

@@ -18,7 +18,7 @@ import {
   type ServerProcess,
   startServer,
 } from "../../scripts/stack.ts";
-import { testDistDir, testOutputDir } from "./paths.ts";
+import { currentTestBuild } from "./paths.ts";
 
 /**
  * A whole Tierwall for one test file: both emulators and the built server on
@@ -63,7 +63,8 @@ let readerCount = 0;
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const folder = mkdtempSync(join(tmpdir(), "tierwall-stack-"));
   const databasePath = join(folder, "tierwall.db");
-  const distDir = options.distDir ?? testDistDir;
+  const build = currentTestBuild();
+  const distDir = options.distDir ?? build.distDir;
 
   const stripeEmulator = await startStripeEmulator({ retryDelaysMs: [200, 500, 1000] });
   const resendEmulator = await startResendEmulator();
@@ -73,7 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const webhookSecret = await registerWebhook(stripe, `${baseUrl}/api/stripe/webhook`);
 
-  const server = await startServer(testOutputDir, {
+  const server = await startServer(build.outputDir, {
     PORT: String(port),
     HOST: "127.0.0.1",
     SITE_URL: baseUrl,

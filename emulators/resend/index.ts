@@ -1,0 +1,64 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { toNodeListener } from "h3";
+import type { ReceivedEmail } from "./emails.ts";
+import { Mailbox } from "./mailbox.ts";
+import { createResendApp } from "./router.ts";
+
+export type { ReceivedEmail } from "./emails.ts";
+
+/**
+ * A local stand-in for Resend. Point the SDK at it with
+ * `new Resend("re_anything", { baseUrl: emulator.url })`, or set
+ * `RESEND_BASE_URL` before the client is created (the SDK reads it in its
+ * constructor). Open `emulator.url` in a browser to read what arrived.
+ */
+
+export interface ResendEmulatorOptions {
+  /** 0 or undefined picks a free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  host?: string;
+  log?: (line: string) => void;
+}
+
+export interface ResendEmulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Accepted emails, oldest first (copies). */
+  emails(): ReceivedEmail[];
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startResendEmulator(
+  options: ResendEmulatorOptions = {},
+): Promise<ResendEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => {});
+  const mailbox = new Mailbox();
+  const server = createServer(toNodeListener(createResendApp(mailbox, log)));
+  const port = await listen(server, options.port ?? 0, host);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  log(`[resend] emulator listening on ${url}`);
+
+  return {
+    url,
+    port,
+    emails: () => mailbox.all(),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

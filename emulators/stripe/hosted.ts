@@ -1,0 +1,312 @@
+import {
+  eventHandler,
+  getQuery,
+  getRouterParam,
+  type H3Event,
+  type Router,
+  readBody,
+  sendRedirect,
+  setResponseHeader,
+  setResponseStatus,
+} from "h3";
+import { formatAmount } from "../../lib/money.ts";
+import { html } from "../shared/html.ts";
+import { completeCheckoutSession, requireSession, successRedirect } from "./checkout.ts";
+import type { EmulatorContext } from "./context.ts";
+import { StripeApiError } from "./errors.ts";
+import { recoverPayment } from "./lifecycle.ts";
+import {
+  type CheckoutForm,
+  type CheckoutView,
+  renderCheckoutPage,
+} from "./pages/checkout-page.ts";
+import { renderDashboardPage } from "./pages/dashboard-page.ts";
+import { formatDate, formatInterval, formatPrice } from "./pages/format.ts";
+import { stripePage } from "./pages/layout.ts";
+import { type PortalSubscriptionView, renderPortalPage } from "./pages/portal-page.ts";
+import {
+  portalSubscriptions,
+  requirePortalSession,
+  setCancelAtPeriodEnd,
+  switchablePrices,
+  switchPlan,
+} from "./portal.ts";
+import { requireSubscription } from "./subscriptions.ts";
+import { cardProblem } from "./test-cards.ts";
+import type { StoredCheckoutSession, StoredPrice, StoredSubscription } from "./types.ts";
+
+/*
+ * The pages a reader's browser sees in the offline demo: Checkout at
+ * /c/pay/:session, the billing portal at /p/session/:session, and an overview
+ * at /. Plain HTML forms, no scripts.
+ */
+
+function sendPage(event: H3Event, markup: string, status = 200): string {
+  setResponseStatus(event, status);
+  setResponseHeader(event, "Content-Type", "text/html; charset=utf-8");
+  setResponseHeader(event, "Cache-Control", "no-store");
+  return markup;
+}
+
+async function redirectTo(event: H3Event, location: string): Promise<undefined> {
+  await sendRedirect(event, location, 303);
+  return undefined;
+}
+
+function notFoundPage(event: H3Event, message: string): string {
+  const body = html`<div class="panel narrow"><h1>Not found</h1><p>${message}</p></div>`;
+  return sendPage(event, stripePage("Not found · Stripe emulator", body), 404);
+}
+
+function productName(ctx: EmulatorContext, price: StoredPrice): string {
+  return ctx.store.products.get(String(price.product))?.name ?? "Subscription";
+}
+
+// Checkout
+
+function checkoutView(
+  ctx: EmulatorContext,
+  session: StoredCheckoutSession,
+  extra: { form?: CheckoutForm; error?: string } = {},
+): CheckoutView {
+  const items = session.line_items?.data ?? [];
+  const prices = items.flatMap((item) => (item.price ? [item.price] : []));
+  const trialDays =
+    ctx.store.checkoutSubscriptionData.get(session.id)?.trial_period_days ?? null;
+  const total = formatAmount(session.amount_total ?? 0, session.currency ?? "usd");
+  const interval = prices[0] ? formatInterval(prices[0]) : "";
+  const customer =
+    typeof session.customer === "string"
+      ? ctx.store.customers.get(session.customer)
+      : undefined;
+
+  return {
+    session,
+    lines: prices.map((price) => ({
+      name: productName(ctx, price),
+      description: ctx.store.products.get(String(price.product))?.description ?? null,
+      price: formatPrice(price),
+    })),
+    dueToday: trialDays ? formatAmount(0, session.currency ?? "usd") : total,
+    dueNote: trialDays
+      ? `${trialDays}-day free trial, then ${total} ${interval}`
+      : `${interval}`,
+    knownEmail: customer?.email ?? null,
+    trialDays,
+    ...extra,
+  };
+}
+
+function showCheckout(ctx: EmulatorContext, event: H3Event): string {
+  const session = ctx.store.checkoutSessions.get(getRouterParam(event, "id") ?? "");
+  if (!session)
+    return notFoundPage(event, "There is no checkout session at this address.");
+  const current = requireSession(ctx, session.id);
+  return sendPage(
+    event,
+    renderCheckoutPage(checkoutView(ctx, current), successRedirect(current)),
+  );
+}
+
+async function payCheckout(
+  ctx: EmulatorContext,
+  event: H3Event,
+): Promise<string | undefined> {
+  const session = ctx.store.checkoutSessions.get(getRouterParam(event, "id") ?? "");
+  if (!session)
+    return notFoundPage(event, "There is no checkout session at this address.");
+  const current = requireSession(ctx, session.id);
+  const form = ((await readBody(event)) ?? {}) as CheckoutForm;
+  if (current.status !== "open") {
+    return sendPage(
+      event,
+      renderCheckoutPage(checkoutView(ctx, current), successRedirect(current)),
+      409,
+    );
+  }
+
+  const problem = cardProblem(
+    {
+      number: form.card_number ?? "",
+      expiry: form.card_expiry ?? "",
+      cvc: form.card_cvc ?? "",
+    },
+    new Date(ctx.store.now() * 1000),
+  );
+  if (problem) {
+    return sendPage(
+      event,
+      renderCheckoutPage(checkoutView(ctx, current, { form, error: problem }), null),
+      402,
+    );
+  }
+
+  completeCheckoutSession(ctx, current, {
+    email: form.email?.trim(),
+    name: form.name?.trim(),
+  });
+  ctx.store.markChanged();
+  const target = successRedirect(current);
+  if (target) return redirectTo(event, target);
+  return sendPage(event, renderCheckoutPage(checkoutView(ctx, current), null));
+}
+
+// Billing portal
+
+function renewalLine(sub: StoredSubscription): string {
+  const end = sub.items.data[0]?.current_period_end;
+  if (sub.status === "canceled")
+    return `Ended on ${formatDate(sub.ended_at ?? sub.created)}`;
+  if (sub.cancel_at) return `Cancels on ${formatDate(sub.cancel_at)}`;
+  if (sub.status === "trialing" && sub.trial_end)
+    return `Trial ends on ${formatDate(sub.trial_end)}`;
+  if (sub.status === "past_due")
+    return "The last payment failed. Pay now to keep access.";
+  return end ? `Renews on ${formatDate(end)}` : "";
+}
+
+function portalSubscriptionView(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+): PortalSubscriptionView {
+  const price = sub.items.data[0]?.price;
+  return {
+    subscription: sub,
+    plan: price ? productName(ctx, price) : "Subscription",
+    price: price ? formatPrice(price) : "",
+    renewal: renewalLine(sub),
+    choices: switchablePrices(ctx, sub).map((choice) => ({
+      priceId: choice.id,
+      label: `${productName(ctx, choice)} · ${formatPrice(choice)}`,
+    })),
+  };
+}
+
+const NOTICES: Record<string, string> = {
+  switched: "Your plan has been changed.",
+  canceled: "Your subscription will be canceled at the end of the billing period.",
+  resumed: "Your subscription will continue.",
+  paid: "Thanks, the payment went through.",
+};
+
+function showPortal(ctx: EmulatorContext, event: H3Event, error?: string): string {
+  const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
+  if (!session)
+    return notFoundPage(event, "There is no billing portal session at this address.");
+  const customer = ctx.store.customers.get(session.customer);
+  const notice = NOTICES[String(getQuery(event).done ?? "")];
+
+  const markup = renderPortalPage({
+    session,
+    customerLabel: customer?.email ?? customer?.name ?? session.customer,
+    subscriptions: portalSubscriptions(ctx, session).map((sub) =>
+      portalSubscriptionView(ctx, sub),
+    ),
+    notice: error ? undefined : notice,
+    error,
+  });
+  return sendPage(event, markup, error ? 400 : 200);
+}
+
+type PortalAction = "switch" | "cancel" | "resume" | "pay";
+
+async function actInPortal(
+  ctx: EmulatorContext,
+  event: H3Event,
+): Promise<string | undefined> {
+  const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
+  if (!session)
+    return notFoundPage(event, "There is no billing portal session at this address.");
+  const subscriptionId = getRouterParam(event, "subscription") ?? "";
+  const action = getRouterParam(event, "action") as PortalAction;
+  const form = ((await readBody(event)) ?? {}) as { price?: string };
+
+  try {
+    const done = applyPortalAction(ctx, session.id, subscriptionId, action, form.price);
+    ctx.store.markChanged();
+    return redirectTo(event, `/p/session/${session.id}?done=${done}`);
+  } catch (error) {
+    if (error instanceof StripeApiError) return showPortal(ctx, event, error.message);
+    throw error;
+  }
+}
+
+function applyPortalAction(
+  ctx: EmulatorContext,
+  sessionId: string,
+  subscriptionId: string,
+  action: PortalAction,
+  price: string | undefined,
+): string {
+  const session = requirePortalSession(ctx, sessionId);
+  if (action === "switch") switchPlan(ctx, session, subscriptionId, price ?? "");
+  else if (action === "cancel") setCancelAtPeriodEnd(ctx, session, subscriptionId, true);
+  else if (action === "resume") setCancelAtPeriodEnd(ctx, session, subscriptionId, false);
+  else if (action === "pay")
+    recoverPayment(ctx, requireSubscription(ctx, subscriptionId));
+  else throw new StripeApiError(404, "Unknown portal action.");
+  return { switch: "switched", cancel: "canceled", resume: "resumed", pay: "paid" }[
+    action
+  ];
+}
+
+// Overview
+
+function showDashboard(ctx: EmulatorContext, event: H3Event): string {
+  const { store } = ctx;
+  const deliveries = store.deliveries.all();
+  const markup = renderDashboardPage({
+    baseUrl: ctx.baseUrl,
+    catalog: store.products.all().map((product) => ({
+      product: product.name,
+      tier: product.metadata.tier ?? null,
+      prices: store.prices
+        .all()
+        .filter((price) => price.product === product.id)
+        .map(
+          (price) =>
+            `${formatPrice(price)}${price.lookup_key ? ` (${price.lookup_key})` : ""}`,
+        ),
+    })),
+    customers: store.customers.newestFirst().slice(0, 50),
+    subscriptions: store.subscriptions
+      .newestFirst()
+      .slice(0, 50)
+      .map((subscription) => {
+        const price = subscription.items.data[0]?.price;
+        return { subscription, plan: price ? productName(ctx, price) : "" };
+      }),
+    endpoints: store.webhookEndpoints.all(),
+    events: store.events
+      .newestFirst()
+      .slice(0, 50)
+      .map((e) => ({
+        event: e,
+        deliveries: deliveries.filter((d) => d.eventId === e.id),
+      })),
+  });
+  return sendPage(event, markup);
+}
+
+export function registerHostedPages(router: Router, ctx: EmulatorContext): void {
+  router.get(
+    "/",
+    eventHandler((event) => showDashboard(ctx, event)),
+  );
+  router.get(
+    "/c/pay/:id",
+    eventHandler((event) => showCheckout(ctx, event)),
+  );
+  router.post(
+    "/c/pay/:id",
+    eventHandler((event) => payCheckout(ctx, event)),
+  );
+  router.get(
+    "/p/session/:id",
+    eventHandler((event) => showPortal(ctx, event)),
+  );
+  router.post(
+    "/p/session/:id/subscriptions/:subscription/:action",
+    eventHandler((event) => actInPortal(ctx, event)),
+  );
+}

@@ -1,0 +1,100 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { toNodeListener } from "h3";
+import { seedCatalog } from "./catalog.ts";
+import type { EmulatorContext } from "./context.ts";
+import { WebhookDeliveries } from "./delivery.ts";
+import { createEmulatorApp } from "./router.ts";
+import { Store } from "./store.ts";
+
+/**
+ * A local stand-in for Stripe that the official SDK talks to unchanged:
+ *
+ *   const emulator = await startStripeEmulator();
+ *   const url = new URL(emulator.url);
+ *   const stripe = new Stripe("sk_test_anything", {
+ *     host: url.hostname, port: Number(url.port), protocol: "http",
+ *   });
+ *
+ * It serves Stripe's API under /v1 (catalog, customers, Checkout, subscriptions,
+ * billing portal, webhook endpoints, events), the hosted Checkout and portal
+ * pages a reader's browser visits, signed webhook delivery, and test-only
+ * control routes under /_emulator/ (see control.ts).
+ */
+
+export interface StripeEmulatorOptions {
+  /** 0 or undefined picks a free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** A JSON file: state is loaded from it at start and saved after each change. */
+  statePath?: string;
+  /** Delays before each retry of a failed webhook delivery. */
+  retryDelaysMs?: number[];
+  /** Receives one line per request, delivery and failure; silent by default. */
+  log?: (line: string) => void;
+}
+
+export interface StripeEmulator {
+  /** E.g. "http://127.0.0.1:41234". */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function startStripeEmulator(
+  options: StripeEmulatorOptions = {},
+): Promise<StripeEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => {});
+  const store = new Store(options.statePath);
+  if (!store.load()) seedCatalog(store);
+
+  const ctx: EmulatorContext = {
+    store,
+    deliveries: new WebhookDeliveries(
+      store,
+      options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      log,
+    ),
+    baseUrl: "",
+    log,
+    activeRequest: null,
+  };
+  const server = createServer(toNodeListener(createEmulatorApp(ctx)));
+  const port = await listen(server, options.port ?? 0, host);
+  ctx.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  ctx.deliveries.resumePending();
+  store.saveNow();
+  log(`[stripe] emulator listening on ${ctx.baseUrl}`);
+
+  return {
+    url: ctx.baseUrl,
+    port,
+    async close() {
+      ctx.deliveries.close();
+      await closeServer(server);
+      store.saveNow();
+    },
+  };
+}

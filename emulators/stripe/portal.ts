@@ -1,0 +1,144 @@
+import { z } from "zod";
+import type { EmulatorContext } from "./context.ts";
+import { requireCustomer } from "./customers.ts";
+import { noSuchObject, StripeApiError } from "./errors.ts";
+import { emitEvent } from "./events.ts";
+import { newId } from "./ids.ts";
+import { expand, parseParams, text } from "./params.ts";
+import {
+  changeSubscription,
+  requireSubscribablePrice,
+  requireSubscription,
+} from "./subscriptions.ts";
+import type { StoredPortalSession, StoredPrice, StoredSubscription } from "./types.ts";
+
+const createSchema = z.object({
+  customer: text,
+  return_url: text
+    .refine((value) => URL.canParse(value), { error: "Not a valid URL" })
+    .optional(),
+  configuration: text.optional(),
+  locale: text.optional(),
+  expand,
+});
+
+export function createPortalSession(
+  ctx: EmulatorContext,
+  raw: unknown,
+): StoredPortalSession {
+  const params = parseParams(createSchema, raw);
+  requireCustomer(ctx, params.customer, "customer");
+  if (params.configuration && params.configuration !== ctx.store.portalConfigurationId) {
+    throw noSuchObject(
+      "billing_portal.configuration",
+      params.configuration,
+      "configuration",
+    );
+  }
+
+  const id = newId("bps");
+  const session: StoredPortalSession = {
+    id,
+    object: "billing_portal.session",
+    configuration: ctx.store.portalConfigurationId,
+    created: ctx.store.now(),
+    customer: params.customer,
+    customer_account: null,
+    flow: null,
+    livemode: false,
+    locale: null,
+    on_behalf_of: null,
+    return_url: params.return_url ?? null,
+    url: `${ctx.baseUrl}/p/session/${id}`,
+  };
+  ctx.store.portalSessions.insert(session);
+  emitEvent(ctx, "billing_portal.session.created", session);
+  return session;
+}
+
+export function requirePortalSession(
+  ctx: EmulatorContext,
+  id: string,
+): StoredPortalSession {
+  const session = ctx.store.portalSessions.get(id);
+  if (!session) throw noSuchObject("billing_portal.session", id);
+  return session;
+}
+
+/** The customer's subscriptions the portal lists: live ones first, then ended ones. */
+export function portalSubscriptions(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+): StoredSubscription[] {
+  const subs = ctx.store.subscriptions
+    .newestFirst()
+    .filter((sub) => sub.customer === session.customer);
+  return [
+    ...subs.filter((sub) => sub.status !== "canceled"),
+    ...subs.filter((sub) => sub.status === "canceled"),
+  ];
+}
+
+/**
+ * The plans a reader may switch to: active recurring prices of products that
+ * carry a `metadata.tier`, in the subscription's currency. Other products in
+ * the account (the sticker pack) are never offered.
+ */
+export function switchablePrices(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+): StoredPrice[] {
+  return ctx.store.prices.all().filter((price) => {
+    const product = ctx.store.products.get(String(price.product));
+    return (
+      price.active &&
+      price.type === "recurring" &&
+      price.currency === sub.currency &&
+      product?.active === true &&
+      Boolean(product.metadata.tier)
+    );
+  });
+}
+
+function portalSubscription(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  subscriptionId: string,
+): StoredSubscription {
+  const sub = requireSubscription(ctx, subscriptionId);
+  if (sub.customer !== session.customer) {
+    throw new StripeApiError(404, "This subscription belongs to another customer.");
+  }
+  return sub;
+}
+
+export function switchPlan(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  subscriptionId: string,
+  priceId: string,
+): void {
+  const sub = portalSubscription(ctx, session, subscriptionId);
+  const item = sub.items.data[0];
+  if (!item || item.price.id === priceId) return;
+  if (!switchablePrices(ctx, sub).some((price) => price.id === priceId)) {
+    throw new StripeApiError(400, "That plan is not offered in the portal.");
+  }
+
+  const price = requireSubscribablePrice(ctx, priceId, "price", sub.currency);
+  changeSubscription(ctx, sub, {
+    itemPrices: [{ itemId: item.id, price }],
+    cancelAtPeriodEnd: false,
+  });
+}
+
+export function setCancelAtPeriodEnd(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  subscriptionId: string,
+  cancel: boolean,
+): void {
+  const sub = portalSubscription(ctx, session, subscriptionId);
+  if (sub.cancel_at_period_end === cancel && (cancel || sub.cancel_at === null)) return;
+  changeSubscription(ctx, sub, { cancelAtPeriodEnd: cancel });
+}

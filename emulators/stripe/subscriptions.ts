@@ -1,0 +1,565 @@
+import type Stripe from "stripe";
+import { z } from "zod";
+import type { EmulatorContext } from "./context.ts";
+import { invalidParam, noSuchObject, StripeApiError } from "./errors.ts";
+import { changedAttributes, emitEvent } from "./events.ts";
+import { expandFrom } from "./expand.ts";
+import { newId } from "./ids.ts";
+import { invoiceSubscription } from "./invoices.ts";
+import { paginate } from "./list.ts";
+import {
+  expand,
+  flag,
+  integer,
+  list,
+  mergeMetadata,
+  metadataUpdate,
+  oneOf,
+  pagination,
+  parseParams,
+  positiveInteger,
+  readExpand,
+  text,
+} from "./params.ts";
+import { requirePrice } from "./prices.ts";
+import type { StoredPrice, StoredSubscription, StoredSubscriptionItem } from "./types.ts";
+
+/** `start` plus `count` intervals, with months clamped to the month's last day. */
+export function addInterval(
+  start: number,
+  interval: Stripe.Price.Recurring.Interval,
+  count: number,
+): number {
+  const date = new Date(start * 1000);
+  if (interval === "day") date.setUTCDate(date.getUTCDate() + count);
+  if (interval === "week") date.setUTCDate(date.getUTCDate() + 7 * count);
+  if (interval === "month" || interval === "year") {
+    const months = interval === "year" ? 12 * count : count;
+    const day = date.getUTCDate();
+    date.setUTCDate(1);
+    date.setUTCMonth(date.getUTCMonth() + months);
+    const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0));
+    date.setUTCDate(Math.min(day, lastDay.getUTCDate()));
+  }
+  return Math.floor(date.getTime() / 1000);
+}
+
+/** The end of one billing period of `price` starting at `start`. */
+export function periodEndFor(price: StoredPrice, start: number): number {
+  const recurring = price.recurring;
+  if (!recurring) return start;
+  return addInterval(start, recurring.interval, recurring.interval_count);
+}
+
+/** The current period's end, which every item of a subscription shares. */
+export function currentPeriodEnd(sub: StoredSubscription): number {
+  return sub.items.data[0]?.current_period_end ?? sub.start_date;
+}
+
+function buildItem(
+  subscriptionId: string,
+  price: StoredPrice,
+  quantity: number,
+  period: { start: number; end: number },
+  now: number,
+): StoredSubscriptionItem {
+  return {
+    id: newId("si", 14),
+    object: "subscription_item",
+    billing_thresholds: null,
+    created: now,
+    current_period_end: period.end,
+    current_period_start: period.start,
+    current_trial: null,
+    discounts: [],
+    metadata: {},
+    price: structuredClone(price),
+    quantity,
+    subscription: subscriptionId,
+    tax_rates: [],
+  };
+}
+
+export interface NewSubscription {
+  customer: string;
+  items: { price: StoredPrice; quantity: number }[];
+  metadata?: Record<string, string>;
+  description?: string | null;
+  trialDays?: number;
+}
+
+function buildSubscription(input: NewSubscription, now: number): StoredSubscription {
+  const id = newId("sub");
+  const trialEnd = input.trialDays ? now + input.trialDays * 86_400 : null;
+  const first = input.items[0]?.price;
+  const period = {
+    start: now,
+    end: trialEnd ?? (first ? periodEndFor(first, now) : now),
+  };
+  const items = input.items.map((item) =>
+    buildItem(id, item.price, item.quantity, period, now),
+  );
+
+  return {
+    id,
+    object: "subscription",
+    application: null,
+    application_fee_percent: null,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+    billing_cycle_anchor: trialEnd ?? now,
+    billing_cycle_anchor_config: null,
+    billing_mode: { flexible: { proration_discounts: "included" }, type: "flexible" },
+    billing_schedules: [],
+    billing_thresholds: null,
+    cancel_at: null,
+    cancel_at_period_end: false,
+    canceled_at: null,
+    cancellation_details: {
+      comment: null,
+      feedback: null,
+      feedback_option: null,
+      reason: null,
+    },
+    collection_method: "charge_automatically",
+    created: now,
+    currency: first?.currency ?? "usd",
+    customer: input.customer,
+    customer_account: null,
+    days_until_due: null,
+    default_payment_method: null,
+    default_source: null,
+    default_tax_rates: [],
+    description: input.description ?? null,
+    discounts: [],
+    ended_at: null,
+    invoice_settings: {
+      account_tax_ids: null,
+      custom_fields: null,
+      description: null,
+      footer: null,
+      issuer: { type: "self" },
+    },
+    items: {
+      object: "list",
+      data: items,
+      has_more: false,
+      url: `/v1/subscription_items?subscription=${id}`,
+    },
+    latest_invoice: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: input.metadata ?? {},
+    next_pending_invoice_item_invoice: null,
+    on_behalf_of: null,
+    pause_collection: null,
+    payment_settings: {
+      payment_method_options: null,
+      payment_method_types: null,
+      save_default_payment_method: "off",
+    },
+    pending_invoice_item_interval: null,
+    pending_setup_intent: null,
+    pending_update: null,
+    schedule: null,
+    start_date: now,
+    status: trialEnd ? "trialing" : "active",
+    test_clock: null,
+    transfer_data: null,
+    trial_end: trialEnd,
+    trial_settings: {
+      end_behavior: {
+        billing_cycle_anchor: null,
+        missing_payment_method: "create_invoice",
+      },
+    },
+    trial_start: trialEnd ? now : null,
+  };
+}
+
+/**
+ * Starts a paid (or trialing) subscription and bills its first period. The
+ * caller emits `customer.subscription.created` and `invoice.paid`, so that
+ * Checkout can send them in its own order.
+ */
+export function startSubscription(
+  ctx: EmulatorContext,
+  input: NewSubscription,
+): { subscription: StoredSubscription; invoice: Stripe.Invoice } {
+  const subscription = ctx.store.subscriptions.insert(
+    buildSubscription(input, ctx.store.now()),
+  );
+  const invoice = invoiceSubscription(ctx, subscription, {
+    reason: "subscription_create",
+    paid: true,
+  });
+  return { subscription, invoice };
+}
+
+export function requireSubscription(
+  ctx: EmulatorContext,
+  id: string,
+  param = "id",
+): StoredSubscription {
+  const sub = ctx.store.subscriptions.get(id);
+  if (!sub) throw noSuchObject("subscription", id, param);
+  return sub;
+}
+
+/** A copy for a response or an event, with `expand[]` applied. */
+export function presentSubscription(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  paths: readonly string[] = [],
+): StoredSubscription {
+  return expandFrom(ctx, sub, paths);
+}
+
+export function retrieveSubscription(
+  ctx: EmulatorContext,
+  id: string,
+  raw: unknown,
+): StoredSubscription {
+  return presentSubscription(ctx, requireSubscription(ctx, id), readExpand(raw));
+}
+
+const STATUS_FILTERS = [
+  "active",
+  "all",
+  "canceled",
+  "ended",
+  "incomplete",
+  "incomplete_expired",
+  "past_due",
+  "paused",
+  "trialing",
+  "unpaid",
+] as const;
+
+function matchesStatus(
+  status: string,
+  filter: (typeof STATUS_FILTERS)[number] | undefined,
+): boolean {
+  if (filter === "all") return true;
+  if (filter === "ended") return status === "canceled" || status === "incomplete_expired";
+  if (filter) return status === filter;
+  return status !== "canceled" && status !== "incomplete_expired";
+}
+
+const listSchema = z.object({
+  ...pagination,
+  customer: text.optional(),
+  price: text.optional(),
+  status: oneOf(STATUS_FILTERS).optional(),
+  expand,
+});
+
+export function listSubscriptions(
+  ctx: EmulatorContext,
+  raw: unknown,
+): Stripe.ApiList<StoredSubscription> {
+  const params = parseParams(listSchema, raw);
+  const rows = ctx.store.subscriptions.newestFirst().filter((sub) => {
+    if (params.customer && sub.customer !== params.customer) return false;
+    if (params.price && !sub.items.data.some((item) => item.price.id === params.price)) {
+      return false;
+    }
+    return matchesStatus(sub.status, params.status);
+  });
+  const page = paginate(rows, params, "/v1/subscriptions");
+  const data = page.data.map((sub) => presentSubscription(ctx, sub));
+  return expandFrom(ctx, { ...page, data }, params.expand);
+}
+
+/** Refuses prices a subscription cannot bill: one-time, archived or in another currency. */
+export function requireSubscribablePrice(
+  ctx: EmulatorContext,
+  priceId: string,
+  param: string,
+  currency?: string,
+): StoredPrice {
+  const price = requirePrice(ctx, priceId, param);
+  if (!price.active) {
+    throw invalidParam(
+      param,
+      "The price specified is inactive. This field only accepts active prices.",
+    );
+  }
+  if (price.type !== "recurring") {
+    throw invalidParam(
+      param,
+      "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
+    );
+  }
+  if (currency && price.currency !== currency) {
+    throw invalidParam(
+      param,
+      `The price's currency (${price.currency}) must match the subscription's (${currency}).`,
+    );
+  }
+  return price;
+}
+
+export interface SubscriptionChange {
+  cancelAtPeriodEnd?: boolean;
+  /** A Unix time, or null to remove a scheduled cancellation. */
+  cancelAt?: number | null;
+  /** Replace the price of the given item (no proration, as in the portal). */
+  itemPrices?: { itemId: string; price: StoredPrice; quantity?: number }[];
+  newItems?: { price: StoredPrice; quantity: number }[];
+  deletedItems?: string[];
+  metadata?: Record<string, string> | null;
+  description?: string;
+}
+
+function scheduleCancellation(
+  sub: StoredSubscription,
+  cancelAt: number | null,
+  now: number,
+): void {
+  const periodEnd = currentPeriodEnd(sub);
+  sub.cancel_at = cancelAt;
+  sub.cancel_at_period_end = cancelAt !== null && cancelAt === periodEnd;
+  sub.canceled_at = cancelAt === null ? null : now;
+  sub.cancellation_details = {
+    ...(sub.cancellation_details ?? {
+      comment: null,
+      feedback: null,
+      feedback_option: null,
+    }),
+    reason: cancelAt === null ? null : "cancellation_requested",
+  };
+}
+
+/**
+ * Moves every item to a new period starting now, as Stripe does when a plan
+ * change alters the billing interval.
+ */
+function restartPeriod(sub: StoredSubscription, now: number): void {
+  for (const item of sub.items.data) {
+    item.current_period_start = now;
+    item.current_period_end = periodEndFor(item.price, now);
+  }
+  sub.billing_cycle_anchor = now;
+  if (sub.status === "trialing") {
+    sub.status = "active";
+    sub.trial_end = now;
+  }
+}
+
+function changeItems(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  change: SubscriptionChange,
+): boolean {
+  const now = ctx.store.now();
+  const before = sub.items.data.map((item) => item.price.recurring?.interval);
+  const period = {
+    start: sub.items.data[0]?.current_period_start ?? now,
+    end: currentPeriodEnd(sub),
+  };
+
+  for (const { itemId, price, quantity } of change.itemPrices ?? []) {
+    const item = sub.items.data.find((candidate) => candidate.id === itemId);
+    if (!item) throw noSuchObject("subscription item", itemId, "items");
+    item.price = structuredClone(price);
+    if (quantity !== undefined) item.quantity = quantity;
+  }
+  for (const { price, quantity } of change.newItems ?? []) {
+    sub.items.data.push(buildItem(sub.id, price, quantity, period, now));
+  }
+  sub.items.data = sub.items.data.filter(
+    (item) => !change.deletedItems?.includes(item.id),
+  );
+
+  const after = sub.items.data.map((item) => item.price.recurring?.interval);
+  const intervalChanged = after.some((interval, index) => interval !== before[index]);
+  if (intervalChanged) restartPeriod(sub, now);
+  return intervalChanged;
+}
+
+/**
+ * Applies a change from the API or the portal and emits
+ * `customer.subscription.updated` with the previous values. A change of billing
+ * interval starts a new period and bills it (`invoice.paid`).
+ */
+export function changeSubscription(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  change: SubscriptionChange,
+): StoredSubscription {
+  if (sub.status === "canceled") {
+    throw new StripeApiError(
+      400,
+      "A canceled subscription can only update its cancellation_details and metadata.",
+    );
+  }
+  const before = presentSubscription(ctx, sub);
+  const now = ctx.store.now();
+
+  const restarted = changeItems(ctx, sub, change);
+  if (change.cancelAtPeriodEnd !== undefined) {
+    scheduleCancellation(
+      sub,
+      change.cancelAtPeriodEnd ? currentPeriodEnd(sub) : null,
+      now,
+    );
+  }
+  if (change.cancelAt !== undefined) scheduleCancellation(sub, change.cancelAt, now);
+  if (change.metadata !== undefined)
+    sub.metadata = mergeMetadata(sub.metadata, change.metadata);
+  if (change.description !== undefined) sub.description = change.description;
+  const invoice = restarted
+    ? invoiceSubscription(ctx, sub, { reason: "subscription_update", paid: true })
+    : null;
+
+  const after = presentSubscription(ctx, sub);
+  emitEvent(
+    ctx,
+    "customer.subscription.updated",
+    after,
+    changedAttributes(before, after),
+  );
+  if (invoice) emitEvent(ctx, "invoice.paid", invoice);
+  return sub;
+}
+
+/** Ends a subscription now and emits `customer.subscription.deleted`. */
+export function endSubscription(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  details: {
+    endedAt?: number;
+    comment?: string;
+    feedback?: Stripe.Subscription.CancellationDetails.Feedback;
+  } = {},
+): StoredSubscription {
+  const before = presentSubscription(ctx, sub);
+  const endedAt = details.endedAt ?? ctx.store.now();
+
+  sub.status = "canceled";
+  sub.ended_at = endedAt;
+  sub.canceled_at = sub.canceled_at ?? endedAt;
+  sub.cancellation_details = {
+    comment: details.comment ?? sub.cancellation_details?.comment ?? null,
+    feedback: details.feedback ?? sub.cancellation_details?.feedback ?? null,
+    feedback_option: null,
+    reason: "cancellation_requested",
+  };
+
+  const after = presentSubscription(ctx, sub);
+  emitEvent(
+    ctx,
+    "customer.subscription.deleted",
+    after,
+    changedAttributes(before, after),
+  );
+  return sub;
+}
+
+const cancelAtParam = z.union([
+  z.literal("").transform(() => null),
+  integer,
+  oneOf(["min_period_end", "max_period_end"]),
+]);
+
+const updateSchema = z.object({
+  cancel_at_period_end: flag.optional(),
+  cancel_at: cancelAtParam.optional(),
+  items: list(
+    z.object({
+      id: text.optional(),
+      price: text.optional(),
+      quantity: positiveInteger.optional(),
+      deleted: flag.optional(),
+    }),
+  ).optional(),
+  metadata: metadataUpdate.optional(),
+  description: text.optional(),
+  proration_behavior: oneOf(["always_invoice", "create_prorations", "none"]).optional(),
+  expand,
+});
+
+type ItemParam = NonNullable<z.output<typeof updateSchema>["items"]>[number];
+
+function itemChanges(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  items: ItemParam[],
+): SubscriptionChange {
+  const change: Required<
+    Pick<SubscriptionChange, "itemPrices" | "newItems" | "deletedItems">
+  > = {
+    itemPrices: [],
+    newItems: [],
+    deletedItems: [],
+  };
+  items.forEach((item, index) => {
+    const param = `items[${index}][price]`;
+    const price = item.price
+      ? requireSubscribablePrice(ctx, item.price, param, sub.currency)
+      : undefined;
+    if (item.id && item.deleted) change.deletedItems.push(item.id);
+    else if (item.id && price)
+      change.itemPrices.push({ itemId: item.id, price, quantity: item.quantity });
+    else if (price) change.newItems.push({ price, quantity: item.quantity ?? 1 });
+  });
+  return change;
+}
+
+export function updateSubscription(
+  ctx: EmulatorContext,
+  id: string,
+  raw: unknown,
+): StoredSubscription {
+  const sub = requireSubscription(ctx, id);
+  const params = parseParams(updateSchema, raw);
+  const cancelAt =
+    typeof params.cancel_at === "string" ? currentPeriodEnd(sub) : params.cancel_at;
+
+  changeSubscription(ctx, sub, {
+    ...itemChanges(ctx, sub, params.items ?? []),
+    cancelAtPeriodEnd: params.cancel_at_period_end,
+    cancelAt,
+    metadata: params.metadata,
+    description: params.description,
+  });
+  return presentSubscription(ctx, sub, params.expand);
+}
+
+const cancelSchema = z.object({
+  cancellation_details: z
+    .object({
+      comment: text.optional(),
+      feedback: oneOf([
+        "customer_service",
+        "low_quality",
+        "missing_features",
+        "other",
+        "switched_service",
+        "too_complex",
+        "too_expensive",
+        "unused",
+      ]).optional(),
+    })
+    .optional(),
+  invoice_now: flag.optional(),
+  prorate: flag.optional(),
+  expand,
+});
+
+export function cancelSubscription(
+  ctx: EmulatorContext,
+  id: string,
+  raw: unknown,
+): StoredSubscription {
+  const sub = requireSubscription(ctx, id);
+  const params = parseParams(cancelSchema, raw);
+  if (sub.status === "canceled") {
+    throw new StripeApiError(400, "This subscription is already canceled.", {
+      code: "resource_missing",
+    });
+  }
+
+  endSubscription(ctx, sub, params.cancellation_details);
+  return presentSubscription(ctx, sub, params.expand);
+}

@@ -1,0 +1,93 @@
+/**
+ * The small part of Eleventy's configuration API that Tierwall uses. Eleventy
+ * ships no TypeScript types for it, so these describe only what we call.
+ */
+
+export interface EleventyDirectories {
+  readonly input: string;
+  readonly includes: string;
+  readonly output: string;
+}
+
+export interface EleventyPageData {
+  inputPath: string;
+  url: string | false;
+  outputPath: string | false;
+  fileSlug: string;
+  date: Date;
+}
+
+/** A template's data as Eleventy hands it to preprocessors and computed data. */
+export type EleventyData = Record<string, unknown> & { page: EleventyPageData };
+
+/** One written page, as passed to the `eleventy.after` event. */
+export interface EleventyResult {
+  inputPath: string;
+  outputPath: string | false;
+  url: string | false;
+  content: string;
+}
+
+export interface EleventyAfterEvent {
+  directories: EleventyDirectories;
+  results: EleventyResult[];
+}
+
+export interface ContentMapEvent {
+  inputPathToUrl: Record<string, string[]>;
+  urlToInputPath: Record<string, { inputPath: string }>;
+}
+
+/** A collection item: a page with its data, as `addCollection` callbacks see it. */
+export interface CollectionItem {
+  inputPath: string;
+  url: string;
+  date: Date;
+  data: Record<string, unknown>;
+}
+
+export interface CollectionApi {
+  getAll(): CollectionItem[];
+}
+
+export interface MarkdownLibrary {
+  render(source: string): string;
+}
+
+type PreprocessorResult = string | false | undefined;
+
+export interface EleventyConfig {
+  readonly directories: EleventyDirectories;
+  setInputDirectory(dir: string): void;
+  setIncludesDirectory(dir: string): void;
+  setOutputDirectory(dir: string): void;
+  setUseTemplateCache(enabled: boolean): void;
+  setQuietMode(quiet: boolean): void;
+  addPlugin<T>(plugin: (config: EleventyConfig, options: T) => void, options: T): void;
+  addGlobalData(name: string, value: unknown): void;
+  addTemplate(virtualPath: string, content: string, data?: Record<string, unknown>): void;
+  addPreprocessor(
+    name: string,
+    extensions: string,
+    callback: (
+      this: { inputPath: string },
+      data: EleventyData,
+      content: string,
+    ) => PreprocessorResult | Promise<PreprocessorResult>,
+  ): void;
+  addDateParsing(
+    callback: (this: { page: EleventyPageData }, value: unknown) => Date | undefined,
+  ): void;
+  addCollection(name: string, callback: (api: CollectionApi) => CollectionItem[]): void;
+  addFilter(name: string, callback: (...args: never[]) => unknown): void;
+  addLayoutAlias(alias: string, path: string): void;
+  addPassthroughCopy(paths: string | Record<string, string>): void;
+  addWatchTarget(glob: string, options?: { resetConfig?: boolean }): void;
+  amendLibrary(language: "md", callback: (library: MarkdownLibrary) => void): void;
+  on(event: "eleventy.before", callback: () => void | Promise<void>): void;
+  on(event: "eleventy.contentMap", callback: (map: ContentMapEvent) => void): void;
+  on(
+    event: "eleventy.after",
+    callback: (event: EleventyAfterEvent) => void | Promise<void>,
+  ): void;
+}

@@ -1,0 +1,128 @@
+import path from "node:path";
+import type { Tier } from "../lib/config.ts";
+import { freeTier, isKnownTier, isPaidTier, tierName } from "../lib/tiers.ts";
+import { TierwallBuildError } from "./errors.ts";
+import type { EleventyData } from "./eleventy-types.ts";
+import type { PostParts } from "./teaser.ts";
+
+/**
+ * What a post is: `posts/<slug>.md`, or `posts/<slug>/index.md` with its
+ * attachments (images, downloads) in the same folder. Everything here works on
+ * paths relative to Eleventy's input folder, with forward slashes.
+ */
+
+export interface PostLocation {
+  slug: string;
+  /** The post's public URL, where its teaser (or, for free posts, the page) lives. */
+  url: string;
+  /** Input-relative folder holding the post's attachments, for `<slug>/index.md`. */
+  folder: string | null;
+}
+
+/** Per-page data the theme reads as `tierwall`, present on post pages only. */
+export interface PostGate {
+  tier: string;
+  tierName: string;
+  /** Whether the post needs a paid tier. */
+  gated: boolean;
+  /** Whether this page is the public teaser of a gated post. */
+  teaser: boolean;
+  url: string;
+}
+
+/** A gated post as the build saw it, kept for the bundles and the leak scan. */
+export interface GatedPost {
+  inputPath: string;
+  title: string;
+  tier: string;
+  location: PostLocation;
+  parts: PostParts;
+}
+
+/** The data key that marks a full edition and names the Markdown it renders. */
+export const FULL_EDITION_OF = "tierwallFullEditionOf";
+
+export const FULL_EDITION_SUFFIX = ".tierwall-full.md";
+
+export function locatePost(relativePath: string): PostLocation | null {
+  const single = /^posts\/([^/]+)\.md$/.exec(relativePath);
+  if (single?.[1] && !single[1].endsWith(".tierwall-full")) {
+    return { slug: single[1], url: `/posts/${single[1]}/`, folder: null };
+  }
+  const folder = /^posts\/([^/]+)\/index\.md$/.exec(relativePath);
+  if (folder?.[1]) {
+    return { slug: folder[1], url: `/posts/${folder[1]}/`, folder: `posts/${folder[1]}` };
+  }
+  return null;
+}
+
+/** A file inside a post's folder that is not the post itself: an attachment. */
+export function isInsidePostFolder(relativePath: string): boolean {
+  return /^posts\/[^/]+\/.+/.test(relativePath) && !locatePost(relativePath);
+}
+
+export function fullEditionPath(sourceRelativePath: string): string {
+  return sourceRelativePath.replace(/\.md$/, FULL_EDITION_SUFFIX);
+}
+
+export function relativeToInput(inputDir: string, inputPath: string): string {
+  return path.relative(inputDir, inputPath).split(path.sep).join("/");
+}
+
+/** The post's tier from its data, defaulting to the free tier; rejects unknown tiers. */
+export function resolvePostTier(file: string, data: EleventyData, tiers: readonly Tier[]) {
+  const value = data.tier ?? freeTier(tiers).id;
+  if (typeof value === "string" && isKnownTier(tiers, value)) return value;
+
+  const valid = tiers.map((tier) => tier.id).join(", ");
+  throw new TierwallBuildError(
+    file,
+    `unknown tier "${String(value)}" in the front matter (valid tiers: ${valid})`,
+    `set \`tier:\` to one of ${valid}, or remove it to publish the post for free`,
+  );
+}
+
+/** Checks the front matter a post needs; returns its title and optional teaser. */
+export function readPostFrontMatter(
+  file: string,
+  data: EleventyData,
+): { title: string; teaser: string | undefined } {
+  const { title, teaser, tags } = data;
+  if (typeof title !== "string" || !title.trim()) {
+    throw new TierwallBuildError(
+      file,
+      "the post has no title",
+      "add `title: Your headline` to the front matter",
+    );
+  }
+  if (teaser !== undefined && typeof teaser !== "string") {
+    throw new TierwallBuildError(
+      file,
+      "`teaser:` must be text",
+      "write the teaser as one string, e.g. `teaser: >` followed by indented lines",
+    );
+  }
+  const tagList = typeof tags === "string" ? [tags] : tags;
+  if (tagList !== undefined && !isStringArray(tagList)) {
+    throw new TierwallBuildError(
+      file,
+      "`tags:` must be a word or a list of words",
+      "write `tags: [databases, operations]`",
+    );
+  }
+  return { title, teaser };
+}
+
+export function describeGate(
+  tiers: readonly Tier[],
+  tier: string,
+  isTeaser: boolean,
+  url: string,
+): PostGate {
+  const gated = isPaidTier(tiers, tier);
+  return { tier, tierName: tierName(tiers, tier), gated, teaser: gated && isTeaser, url };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}

@@ -1,0 +1,47 @@
+import { createError, defineEventHandler, sendRedirect } from "h3";
+import { type CheckoutStart, startCheckout } from "../../billing/checkout.ts";
+import { answerBillingFailure } from "../../billing/failures.ts";
+import { answerSignedOut, readBillingReader } from "../../billing/reader.ts";
+import { failRequest, readFields, wantsJson } from "../../http/respond.ts";
+
+const pricingPage = "/#pricing";
+
+// `price` → a 303 to Stripe Checkout, or to the Billing Portal for a reader who
+// already subscribes.
+export default defineEventHandler(async (event) => {
+  const reader = readBillingReader(event);
+  if (!reader) {
+    return answerSignedOut(event, "/signup/?next=/%23pricing", "Sign in to subscribe.");
+  }
+
+  const price = (await readFields(event)).price?.trim();
+  if (!price) {
+    return failRequest(event, 400, "Choose a plan to subscribe to.", pricingPage);
+  }
+
+  let outcome: CheckoutStart;
+  try {
+    outcome = await startCheckout(reader, price);
+  } catch (error) {
+    return answerBillingFailure(event, error, "checkout", pricingPage);
+  }
+
+  switch (outcome.kind) {
+    case "pricing-unavailable":
+      return failRequest(event, 503, "Pricing is unavailable right now.", pricingPage);
+    case "unknown-price":
+      return failRequest(event, 400, "That price is not one of our plans.", pricingPage);
+    case "already-subscribed":
+      if (wantsJson(event)) {
+        throw createError({
+          statusCode: 409,
+          message: "You already subscribe; manage your plan in billing.",
+          data: { url: outcome.portalUrl },
+        });
+      }
+      return sendRedirect(event, outcome.portalUrl, 303);
+    case "redirect":
+      if (wantsJson(event)) return { url: outcome.url };
+      return sendRedirect(event, outcome.url, 303);
+  }
+});

@@ -1,0 +1,48 @@
+import { createError, defineEventHandler, getQuery, getRequestURL } from "h3";
+import { type CheckoutReturn, completeCheckout } from "../../billing/checkout.ts";
+import { answerBillingFailure } from "../../billing/failures.ts";
+import { answerSignedOut, readBillingReader } from "../../billing/reader.ts";
+import { succeedRequest } from "../../http/respond.ts";
+
+// Stripe Checkout sends the reader here after paying: store the new
+// subscription now, then show the account page.
+export default defineEventHandler(async (event) => {
+  const reader = readBillingReader(event);
+  if (!reader) {
+    const { pathname, search } = getRequestURL(event);
+    const next = encodeURIComponent(`${pathname}${search}`);
+    return answerSignedOut(
+      event,
+      `/login/?next=${next}`,
+      "Sign in to finish subscribing.",
+    );
+  }
+
+  const sessionId = getQuery(event).session_id;
+  if (typeof sessionId !== "string" || !/^cs_[A-Za-z0-9_]+$/.test(sessionId)) {
+    throw createError({ statusCode: 400, message: "This checkout link is incomplete." });
+  }
+
+  let outcome: CheckoutReturn;
+  try {
+    outcome = await completeCheckout(reader, sessionId);
+  } catch (error) {
+    return answerBillingFailure(event, error, "checkout return", "/account/");
+  }
+
+  switch (outcome.kind) {
+    case "not-found":
+      throw createError({ statusCode: 404, message: "We could not find that checkout." });
+    case "not-yours":
+      throw createError({
+        statusCode: 403,
+        message: "This checkout belongs to another reader.",
+      });
+    case "incomplete":
+      return succeedRequest(event, "/account/?checkout=incomplete", {
+        checkout: "incomplete",
+      });
+    case "synced":
+      return succeedRequest(event, "/account/?checkout=success", { checkout: "success" });
+  }
+});

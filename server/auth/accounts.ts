@@ -1,0 +1,159 @@
+import { generateIdFromEntropySize } from "lucia";
+import type { Db } from "../db/database.ts";
+import { queueEmail } from "../email/outbox.ts";
+import { logInfo, logWarn, maskEmail } from "../log.ts";
+import type { Credentials } from "./credentials.ts";
+import { hashPassword, verifyDecoyPassword, verifyPassword } from "./password.ts";
+import {
+  checkRateLimit,
+  clearRateLimit,
+  forgiveRateLimitHit,
+  type RateLimitPolicy,
+  recordRateLimitHit,
+  signInFailuresPerAddress,
+  signInFailuresPerClient,
+  signUpsPerClient,
+} from "./rate-limit.ts";
+import type { Reader } from "./types.ts";
+
+/**
+ * Creating accounts and checking passwords. `client` is the key the rate limits
+ * count against (see server/http/client-ip.ts); credentials arrive already
+ * normalised and validated by credentials.ts.
+ */
+
+export type SignUpResult =
+  | { ok: true; reader: Reader }
+  | { ok: false; reason: "email-taken" }
+  | { ok: false; reason: "rate-limited"; retryAfterSeconds: number };
+
+export type SignInResult =
+  | { ok: true; reader: Reader }
+  | { ok: false; reason: "invalid-credentials" }
+  | { ok: false; reason: "rate-limited"; retryAfterSeconds: number };
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  email_verified: number;
+  stripe_customer_id: string | null;
+}
+
+export async function signUp(
+  db: Db,
+  credentials: Credentials,
+  client: string,
+  nowSeconds: number = unixNow(),
+): Promise<SignUpResult> {
+  const limit = checkRateLimit(db, signUpsPerClient, client, nowSeconds);
+  if (limit.limited) return { ok: false, ...rateLimited(limit.retryAfterSeconds) };
+  recordRateLimitHit(db, signUpsPerClient, client, nowSeconds);
+
+  // Checked before hashing so that a taken address costs no argon2 work.
+  if (findUser(db, credentials.email)) return { ok: false, reason: "email-taken" };
+
+  const passwordHash = await hashPassword(credentials.password);
+  const reader = insertReader(db, credentials.email, passwordHash, nowSeconds);
+  if (!reader) return { ok: false, reason: "email-taken" };
+
+  logInfo("auth", `new reader ${reader.id} (${maskEmail(reader.email)})`);
+  return { ok: true, reader };
+}
+
+export async function signIn(
+  db: Db,
+  credentials: Credentials,
+  client: string,
+  nowSeconds: number = unixNow(),
+): Promise<SignInResult> {
+  const buckets: [RateLimitPolicy, string][] = [
+    [signInFailuresPerAddress, credentials.email],
+    [signInFailuresPerClient, client],
+  ];
+  for (const [policy, key] of buckets) {
+    const limit = checkRateLimit(db, policy, key, nowSeconds);
+    if (!limit.limited) continue;
+    logWarn("auth", `sign-in refused: ${policy.name} limit reached`);
+    return { ok: false, ...rateLimited(limit.retryAfterSeconds) };
+  }
+
+  // IMPORTANT: the attempt is counted as a failure before the password is
+  // checked, with no await in between, so that a burst of parallel guesses
+  // cannot all pass the check above while the first ones are still hashing.
+  for (const [policy, key] of buckets) recordRateLimitHit(db, policy, key, nowSeconds);
+
+  const row = findUser(db, credentials.email);
+  const valid = row
+    ? await verifyPassword(row.password_hash, credentials.password)
+    : await verifyDecoyPassword(credentials.password);
+  if (!row || !valid) return { ok: false, reason: "invalid-credentials" };
+
+  clearRateLimit(db, signInFailuresPerAddress, credentials.email);
+  forgiveRateLimitHit(db, signInFailuresPerClient, client);
+  return { ok: true, reader: toReader(row) };
+}
+
+function findUser(db: Db, email: string): UserRow | undefined {
+  return db
+    .prepare(
+      `SELECT id, email, password_hash, email_verified, stripe_customer_id
+         FROM user WHERE email = ?`,
+    )
+    .get(email) as UserRow | undefined;
+}
+
+/**
+ * Inserts the reader and queues the welcome email in one transaction. Returns
+ * null when a concurrent sign-up took the address first.
+ */
+function insertReader(
+  db: Db,
+  email: string,
+  passwordHash: string,
+  nowSeconds: number,
+): Reader | null {
+  const id = generateIdFromEntropySize(10);
+  const insert = db.transaction(() => {
+    db.prepare(
+      `INSERT INTO user (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(email) DO NOTHING`,
+    ).run(id, email, passwordHash, nowSeconds);
+    if (!db.prepare("SELECT 1 FROM user WHERE id = ?").get(id)) return false;
+
+    queueEmail(
+      db,
+      {
+        to: email,
+        template: "welcome",
+        data: { email },
+        idempotencyKey: `welcome:${id}`,
+      },
+      nowSeconds,
+    );
+    return true;
+  });
+
+  if (!insert()) return null;
+  return { id, email, emailVerified: false, stripeCustomerId: null };
+}
+
+function toReader(row: UserRow): Reader {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified === 1,
+    stripeCustomerId: row.stripe_customer_id,
+  };
+}
+
+function rateLimited(retryAfterSeconds: number): {
+  reason: "rate-limited";
+  retryAfterSeconds: number;
+} {
+  return { reason: "rate-limited", retryAfterSeconds };
+}
+
+function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}

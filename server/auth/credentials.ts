@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/**
+ * The rules for what a reader types into the sign-up and sign-in forms. Messages
+ * are written for the reader: they appear on the form as they are.
+ */
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export type CredentialsResult =
+  | { ok: true; credentials: Credentials }
+  | { ok: false; message: string };
+
+const emailSchema = z
+  .string()
+  .max(254, "That email address is too long.")
+  .pipe(z.email("Enter a valid email address, such as name@example.com."));
+
+// Counted in characters, not UTF-16 units, so that an emoji counts once.
+const newPasswordSchema = z
+  .string()
+  .refine((value) => [...value].length >= PASSWORD_MIN_LENGTH, {
+    message: `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters.`,
+  })
+  .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, {
+    message: `A password can be at most ${PASSWORD_MAX_LENGTH} characters.`,
+  });
+
+// A sign-in only needs a password to compare; the cap keeps hashing cheap.
+const existingPasswordSchema = z
+  .string()
+  .min(1, "Enter your password.")
+  .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, {
+    message: `A password can be at most ${PASSWORD_MAX_LENGTH} characters.`,
+  });
+
+/** Email addresses are stored and compared trimmed and in lower case. */
+export function normalizeEmail(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+export function parseSignUpFields(fields: Record<string, string>): CredentialsResult {
+  return parseCredentials(fields, newPasswordSchema);
+}
+
+export function parseSignInFields(fields: Record<string, string>): CredentialsResult {
+  return parseCredentials(fields, existingPasswordSchema);
+}
+
+function parseCredentials(
+  fields: Record<string, string>,
+  passwordSchema: z.ZodType<string>,
+): CredentialsResult {
+  const rawEmail = normalizeEmail(fields.email ?? "");
+  if (rawEmail === "") return { ok: false, message: "Enter your email address." };
+
+  const email = emailSchema.safeParse(rawEmail);
+  if (!email.success) return { ok: false, message: firstMessage(email.error) };
+
+  const password = passwordSchema.safeParse(fields.password ?? "");
+  if (!password.success) return { ok: false, message: firstMessage(password.error) };
+
+  return { ok: true, credentials: { email: email.data, password: password.data } };
+}
+
+function firstMessage(error: z.ZodError): string {
+  return error.issues[0]?.message ?? "Check the form and try again.";
+}

@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import type { Db } from "../db/database.ts";
+
+/**
+ * Attempt counters in fixed windows, stored in SQLite so that restarting the
+ * server does not hand an attacker a fresh set of guesses. Keys (addresses, IPs)
+ * are stored hashed: the table says how often, never who.
+ */
+
+export interface RateLimitPolicy {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Wrong passwords for one address: slows guessing at a single account. */
+export const signInFailuresPerAddress: RateLimitPolicy = {
+  name: "signin-address",
+  limit: 10,
+  windowSeconds: 15 * 60,
+};
+
+/** Wrong passwords from one client: slows trying one password on many accounts. */
+export const signInFailuresPerClient: RateLimitPolicy = {
+  name: "signin-client",
+  limit: 50,
+  windowSeconds: 15 * 60,
+};
+
+/** New accounts from one client. */
+export const signUpsPerClient: RateLimitPolicy = {
+  name: "signup-client",
+  limit: 30,
+  windowSeconds: 60 * 60,
+};
+
+export type RateLimitVerdict =
+  | { limited: false }
+  | { limited: true; retryAfterSeconds: number };
+
+export function checkRateLimit(
+  db: Db,
+  policy: RateLimitPolicy,
+  key: string,
+  nowSeconds: number,
+): RateLimitVerdict {
+  const row = db
+    .prepare("SELECT hits, expires_at FROM rate_limit WHERE bucket = ?")
+    .get(bucketFor(policy, key)) as { hits: number; expires_at: number } | undefined;
+
+  if (!row || row.expires_at <= nowSeconds || row.hits < policy.limit) {
+    return { limited: false };
+  }
+  return { limited: true, retryAfterSeconds: Math.max(1, row.expires_at - nowSeconds) };
+}
+
+export function recordRateLimitHit(
+  db: Db,
+  policy: RateLimitPolicy,
+  key: string,
+  nowSeconds: number,
+): void {
+  // SQLite evaluates every SET expression against the row as it was, so an
+  // expired window restarts at one hit and a live one counts up.
+  db.prepare(
+    `INSERT INTO rate_limit (bucket, hits, window_start, expires_at)
+     VALUES (@bucket, 1, @now, @expires)
+     ON CONFLICT(bucket) DO UPDATE SET
+       hits = CASE WHEN expires_at <= @now THEN 1 ELSE hits + 1 END,
+       window_start = CASE WHEN expires_at <= @now THEN @now ELSE window_start END,
+       expires_at = CASE WHEN expires_at <= @now THEN @expires ELSE expires_at END`,
+  ).run({
+    bucket: bucketFor(policy, key),
+    now: nowSeconds,
+    expires: nowSeconds + policy.windowSeconds,
+  });
+
+  db.prepare("DELETE FROM rate_limit WHERE expires_at <= ?").run(nowSeconds);
+}
+
+/** Takes back one hit, for an attempt that was counted before it turned out fine. */
+export function forgiveRateLimitHit(db: Db, policy: RateLimitPolicy, key: string): void {
+  db.prepare("UPDATE rate_limit SET hits = max(hits - 1, 0) WHERE bucket = ?").run(
+    bucketFor(policy, key),
+  );
+}
+
+export function clearRateLimit(db: Db, policy: RateLimitPolicy, key: string): void {
+  db.prepare("DELETE FROM rate_limit WHERE bucket = ?").run(bucketFor(policy, key));
+}
+
+function bucketFor(policy: RateLimitPolicy, key: string): string {
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 32);
+  return `${policy.name}:${digest}`;
+}

@@ -1,0 +1,152 @@
+import type Stripe from "stripe";
+import { isLiveStatus } from "../../lib/access.ts";
+import tierwall from "../../tierwall.config.ts";
+import { type Db, useDb } from "../db/database.ts";
+import { ensureStripeCustomer, readStripeCustomerId } from "./customers.ts";
+import { isStripeNotFound } from "./failures.ts";
+import { createPortalUrl } from "./portal.ts";
+import { findCheckoutPrice } from "./pricing.ts";
+import type { BillingReader } from "./reader.ts";
+import { siteUrl } from "./site-url.ts";
+import { useStripe } from "./stripe-client.ts";
+import { syncCustomerSubscriptions } from "./sync.ts";
+
+/**
+ * Stripe Checkout: starting it for a chosen price, and the reader's return from
+ * it. The return syncs at once so the reader can read straight away; the webhook
+ * would arrive at the same rows a moment later.
+ */
+
+export type CheckoutStart =
+  | { kind: "redirect"; url: string }
+  | { kind: "unknown-price" }
+  | { kind: "already-subscribed"; portalUrl: string }
+  | { kind: "pricing-unavailable" };
+
+export type CheckoutReturn =
+  | { kind: "synced" }
+  | { kind: "not-found" }
+  | { kind: "not-yours" }
+  | { kind: "incomplete" };
+
+export async function startCheckout(
+  reader: BillingReader,
+  priceId: string,
+  db: Db = useDb(),
+): Promise<CheckoutStart> {
+  const price = await findCheckoutPrice(priceId);
+  if (price.kind === "unavailable") return { kind: "pricing-unavailable" };
+  if (price.kind === "not-found") return { kind: "unknown-price" };
+
+  const live = await findLiveSubscription(reader.id, db);
+  if (live) {
+    return {
+      kind: "already-subscribed",
+      portalUrl: await createPortalUrl(live.customerId),
+    };
+  }
+
+  const customerId = await ensureStripeCustomer(reader, db);
+  const session = await useStripe().checkout.sessions.create(
+    checkoutParams(reader.id, customerId, priceId),
+  );
+  if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
+  return { kind: "redirect", url: session.url };
+}
+
+export function checkoutParams(
+  userId: string,
+  customerId: string,
+  priceId: string,
+): Stripe.Checkout.SessionCreateParams {
+  const { trialDays, allowPromotionCodes } = tierwall.billing;
+  return {
+    mode: "subscription",
+    customer: customerId,
+    line_items: [{ price: priceId, quantity: 1 }],
+    client_reference_id: userId,
+    metadata: { user_id: userId },
+    subscription_data: {
+      metadata: { user_id: userId },
+      ...(trialDays > 0 ? { trial_period_days: trialDays } : {}),
+    },
+    allow_promotion_codes: allowPromotionCodes,
+    // Stripe fills in {CHECKOUT_SESSION_ID}; it must reach Stripe unencoded.
+    success_url: siteUrl("/api/billing/success?session_id={CHECKOUT_SESSION_ID}"),
+    cancel_url: siteUrl("/#pricing"),
+  };
+}
+
+/**
+ * The reader's live subscription, if any. The stored rows are brought up to
+ * date first, so a webhook still in flight cannot let a second one through.
+ */
+async function findLiveSubscription(
+  userId: string,
+  db: Db,
+): Promise<{ id: string; customerId: string } | null> {
+  const customerId = readStripeCustomerId(db, userId);
+  if (customerId) await syncCustomerSubscriptions(customerId, db);
+
+  const rows = db
+    .prepare("SELECT id, customer_id, status FROM subscription WHERE user_id = ?")
+    .all(userId) as { id: string; customer_id: string; status: string }[];
+  const live = rows.find((row) => isLiveStatus(row.status));
+  return live ? { id: live.id, customerId: live.customer_id } : null;
+}
+
+/**
+ * The reader is back from Checkout. The session must be theirs, and it grants
+ * nothing until Stripe reports it complete and paid (or free, as in a trial).
+ */
+export async function completeCheckout(
+  reader: BillingReader,
+  sessionId: string,
+  db: Db = useDb(),
+): Promise<CheckoutReturn> {
+  const session = await retrieveSession(sessionId);
+  if (!session) return { kind: "not-found" };
+
+  const customerId = idOf(session.customer);
+  if (!belongsToReader(session, customerId, reader, db)) return { kind: "not-yours" };
+  if (!isPaidFor(session) || !customerId) return { kind: "incomplete" };
+
+  await syncCustomerSubscriptions(customerId, db);
+  return { kind: "synced" };
+}
+
+export function isPaidFor(session: Stripe.Checkout.Session): boolean {
+  const paid =
+    session.payment_status === "paid" || session.payment_status === "no_payment_required";
+  return session.status === "complete" && paid;
+}
+
+/**
+ * Checkout carries the reader's id in `client_reference_id`. A session without
+ * one counts as the reader's only if it was made for the reader's own customer.
+ */
+function belongsToReader(
+  session: Stripe.Checkout.Session,
+  customerId: string | null,
+  reader: BillingReader,
+  db: Db,
+): boolean {
+  if (session.client_reference_id) return session.client_reference_id === reader.id;
+  return customerId !== null && customerId === readStripeCustomerId(db, reader.id);
+}
+
+async function retrieveSession(
+  sessionId: string,
+): Promise<Stripe.Checkout.Session | null> {
+  try {
+    return await useStripe().checkout.sessions.retrieve(sessionId);
+  } catch (error) {
+    if (isStripeNotFound(error)) return null;
+    throw error;
+  }
+}
+
+function idOf(value: string | { id: string } | null): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? value : value.id;
+}

@@ -1,0 +1,21 @@
+import { STATUS_CODES } from "node:http";
+import { send, setResponseHeaders, setResponseStatus } from "h3";
+import { defineNitroErrorHandler } from "nitropack/runtime";
+
+/**
+ * Nitro's production error answer, with the reason phrase that belongs to the
+ * status ("Forbidden", not "Server Error") when the code that threw gave none.
+ * Nitro's own handler logs unexpected errors in full and answers them with a
+ * bare "Server Error", never with the error's message or stack.
+ */
+export default defineNitroErrorHandler(async (error, event, { defaultHandler }) => {
+  const statusCode = error.statusCode || 500;
+  if (!error.unhandled && !error.statusMessage) {
+    error.statusMessage = STATUS_CODES[statusCode] ?? "Error";
+  }
+
+  const answer = await defaultHandler(error, event);
+  setResponseHeaders(event, answer.headers);
+  setResponseStatus(event, answer.status, answer.statusText);
+  return send(event, JSON.stringify(answer.body, null, 2));
+});

@@ -1,0 +1,72 @@
+import type { H3Event } from "h3";
+
+/**
+ * The address rate limits count against. By default that is the connecting
+ * socket's address. Behind reverse proxies, set TRUST_PROXY to the number of
+ * proxies in front of the server: the client is then the entry that the
+ * outermost trusted proxy appended to X-Forwarded-For. Entries to its left were
+ * written by the client and prove nothing.
+ */
+export function clientAddress(event: H3Event): string {
+  const socketAddress = normalizeAddress(
+    event.node.req.socket.remoteAddress ?? "unknown",
+  );
+  const hops = trustedProxyHops(process.env.TRUST_PROXY);
+  if (hops === 0) return socketAddress;
+
+  const header = event.node.req.headers["x-forwarded-for"];
+  const forwarded = forwardedClient(
+    Array.isArray(header) ? header.join(",") : header,
+    hops,
+  );
+  return forwarded ?? socketAddress;
+}
+
+/** The rate limit key for the request's client. */
+export function clientRateLimitKey(event: H3Event): string {
+  return rateLimitKeyFor(clientAddress(event));
+}
+
+/** The client address that the `hops` trusted proxies vouch for, if any. */
+export function forwardedClient(
+  header: string | undefined,
+  hops: number,
+): string | undefined {
+  const entries = (header ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const entry = entries[Math.max(0, entries.length - hops)];
+  return entry ? normalizeAddress(entry) : undefined;
+}
+
+/**
+ * An IPv4 address as it is; an IPv6 address by its /64 network, since one
+ * subscriber line usually holds a whole /64 and can hop between its addresses.
+ */
+export function rateLimitKeyFor(address: string): string {
+  if (!address.includes(":")) return address;
+  return `${expandIpv6(address).slice(0, 4).join(":")}::/64`;
+}
+
+export function trustedProxyHops(setting: string | undefined): number {
+  const value = (setting ?? "").trim().toLowerCase();
+  if (value === "true") return 1;
+  const hops = Number.parseInt(value, 10);
+  return Number.isInteger(hops) && hops > 0 ? hops : 0;
+}
+
+function normalizeAddress(address: string): string {
+  const lower = address.toLowerCase();
+  return lower.startsWith("::ffff:") && lower.includes(".") ? lower.slice(7) : lower;
+}
+
+function expandIpv6(address: string): string[] {
+  const [head = "", tail] = (address.split("%")[0] ?? "").split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = Math.max(0, 8 - left.length - right.length);
+  return [...left, ...Array<string>(missing).fill("0"), ...right].map(
+    (group) => group.replace(/^0+(?=.)/, "") || "0",
+  );
+}

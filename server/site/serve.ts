@@ -1,0 +1,192 @@
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  createError,
+  getResponseHeader,
+  type H3Event,
+  send,
+  sendRedirect,
+  sendStream,
+  setResponseHeader,
+  setResponseHeaders,
+  setResponseStatus,
+} from "h3";
+import type { GatedRoute } from "../../lib/manifest.ts";
+import { lookupRoute } from "../../lib/manifest.ts";
+import { canRead, tierName } from "../../lib/tiers.ts";
+import tierwall from "../../tierwall.config.ts";
+import { escapeHtml } from "../http/html.ts";
+import { wantsJson } from "../http/respond.ts";
+import { logError } from "../log.ts";
+import { type Bundle, loadBundle } from "./bundle.ts";
+import { contentTypeFor } from "./content-type.ts";
+import { filePathFor, parseRequestPath, resolveInside } from "./paths.ts";
+
+/**
+ * Serves the site. A path the manifest lists is gated: the full page from
+ * `gated/<tier>/` for a reader whose tier is high enough, else the teaser from
+ * `public/`, else (an attachment has no teaser) a 403. Every answer for a gated
+ * path is `private, no-store`, so no cache ever hands one reader's page to
+ * another. Every other path comes from `public/`.
+ */
+
+const GATED_CACHE = "private, no-store";
+const HTML_CACHE = "no-cache";
+const ASSET_CACHE = "public, max-age=3600";
+
+export async function serveSite(event: H3Event): Promise<unknown> {
+  if (event.method !== "GET" && event.method !== "HEAD") {
+    setResponseHeader(event, "allow", "GET, HEAD");
+    throw createError({ statusCode: 405, message: "Pages accept only GET and HEAD." });
+  }
+
+  const path = parseRequestPath(event.node.req.originalUrl ?? event.node.req.url ?? "/");
+  if (!path.ok)
+    throw createError({ statusCode: 400, message: "That path is not valid." });
+  if (path.pathname.startsWith("/api/")) {
+    throw createError({ statusCode: 404, message: "There is no such API endpoint." });
+  }
+
+  const loaded = await loadBundle();
+  if (!loaded.ok) {
+    setResponseHeaders(event, { "retry-after": 5, "cache-control": "no-store" });
+    throw createError({ statusCode: 503, message: loaded.reason });
+  }
+
+  const route = lookupRoute(loaded.bundle.manifest, path.pathname);
+  if (route) return serveGated(event, loaded.bundle, path, route);
+  return servePublic(event, loaded.bundle, path);
+}
+
+type ParsedPath = Extract<ReturnType<typeof parseRequestPath>, { ok: true }>;
+
+async function serveGated(
+  event: H3Event,
+  bundle: Bundle,
+  path: ParsedPath,
+  route: GatedRoute,
+): Promise<unknown> {
+  setResponseHeaders(event, { "cache-control": GATED_CACHE, vary: "Cookie" });
+
+  // "/posts/x" is the page "/posts/x/": send the reader to its real address.
+  const { routes } = bundle.manifest;
+  if (
+    !path.pathname.endsWith("/") &&
+    !routes[path.pathname] &&
+    routes[`${path.pathname}/`]
+  ) {
+    return redirectToDirectory(event, path);
+  }
+
+  if (canRead(tierwall.tiers, event.context.tier, route.tier)) {
+    const file = await openFile(join(bundle.root, "gated", route.tier), route.file);
+    if (file.kind === "file") return sendFile(event, file, GATED_CACHE);
+    logError("site", `build ${bundle.manifest.buildId} lists ${route.file} but lacks it`);
+    return serveNotFound(event, bundle, GATED_CACHE);
+  }
+
+  if (route.teaser) {
+    const teaser = await openFile(
+      join(bundle.root, "public"),
+      filePathFor(path.pathname),
+    );
+    if (teaser.kind === "file") return sendFile(event, teaser, GATED_CACHE);
+  }
+  return refuseGated(event, route);
+}
+
+async function servePublic(
+  event: H3Event,
+  bundle: Bundle,
+  path: ParsedPath,
+): Promise<unknown> {
+  const file = await openFile(join(bundle.root, "public"), filePathFor(path.pathname));
+  if (file.kind === "directory" && !path.pathname.endsWith("/")) {
+    return redirectToDirectory(event, path);
+  }
+  if (file.kind !== "file") return serveNotFound(event, bundle, HTML_CACHE);
+
+  const html = file.contentType.startsWith("text/html");
+  return sendFile(event, file, html ? HTML_CACHE : ASSET_CACHE);
+}
+
+async function serveNotFound(
+  event: H3Event,
+  bundle: Bundle,
+  cacheControl: string,
+): Promise<unknown> {
+  setResponseStatus(event, 404);
+  const page = await openFile(join(bundle.root, "public"), "/404.html");
+  if (page.kind === "file") return sendFile(event, page, cacheControl);
+
+  setResponseHeader(event, "cache-control", cacheControl);
+  return "<!doctype html><title>Not found</title><p>There is no page at this address.</p>";
+}
+
+function refuseGated(event: H3Event, route: GatedRoute): unknown {
+  const tier = tierName(tierwall.tiers, route.tier);
+  const message = `This file is for ${tier} subscribers.`;
+  setResponseStatus(event, 403);
+  if (wantsJson(event)) return { statusCode: 403, message };
+
+  setResponseHeader(event, "content-type", "text/html; charset=utf-8");
+  return `<!doctype html><title>Subscribers only</title>
+<p>${escapeHtml(message)} <a href="/login/">Sign in</a> or
+<a href="/signup/">create an account</a> to subscribe.</p>`;
+}
+
+function redirectToDirectory(event: H3Event, path: ParsedPath): Promise<void> {
+  const query = path.rawQuery === "" ? "" : `?${path.rawQuery}`;
+  return sendRedirect(event, `${path.rawPathname}/${query}`, 301);
+}
+
+type OpenedFile =
+  | { kind: "file"; handle: FileHandle; size: number; mtime: Date; contentType: string }
+  | { kind: "directory" }
+  | { kind: "missing" };
+
+/** Opens a file inside `root`; the open handle keeps it readable across a build swap. */
+async function openFile(root: string, relative: string): Promise<OpenedFile> {
+  const target = resolveInside(root, relative);
+  if (!target) return { kind: "missing" };
+
+  let handle: FileHandle;
+  try {
+    handle = await open(target, "r");
+  } catch {
+    return { kind: "missing" };
+  }
+  const info = await handle.stat();
+  if (info.isFile()) {
+    const contentType = contentTypeFor(target);
+    return { kind: "file", handle, size: info.size, mtime: info.mtime, contentType };
+  }
+  await handle.close();
+  return { kind: info.isDirectory() ? "directory" : "missing" };
+}
+
+async function sendFile(
+  event: H3Event,
+  file: Extract<OpenedFile, { kind: "file" }>,
+  cacheControl: string,
+): Promise<unknown> {
+  setResponseHeaders(event, {
+    "content-type": file.contentType,
+    "content-length": file.size,
+    "last-modified": file.mtime.toUTCString(),
+    "x-content-type-options": "nosniff",
+    "cache-control": cookieSafe(event, cacheControl),
+  });
+
+  if (event.method === "HEAD") {
+    await file.handle.close();
+    return send(event, "");
+  }
+  return sendStream(event, file.handle.createReadStream());
+}
+
+/** A response that (re)sets the session cookie must never sit in a shared cache. */
+function cookieSafe(event: H3Event, cacheControl: string): string {
+  return getResponseHeader(event, "set-cookie") ? GATED_CACHE : cacheControl;
+}

@@ -1,0 +1,174 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import type { StripeEmulator } from "../../../emulators/stripe/index.ts";
+
+/** The official SDK, pointed at an emulator the way the server points it. */
+export function stripeFor(emulator: StripeEmulator): Stripe {
+  const url = new URL(emulator.url);
+  return new Stripe("sk_test_emulator_tests", {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: "http",
+    maxNetworkRetries: 0,
+  });
+}
+
+/**
+ * A request without the SDK, for the wire format itself: the SDK turns decimal
+ * strings into objects, and contract tests need the JSON as sent.
+ */
+export async function callApi(
+  emulator: StripeEmulator,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  form?: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = form ? new URLSearchParams(form).toString() : undefined;
+  const response = await fetch(`${emulator.url}${path}`, {
+    method,
+    headers: {
+      Authorization: "Bearer sk_test_emulator_tests",
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
+    body,
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+export interface CardFields {
+  card_number: string;
+  card_expiry?: string;
+  card_cvc?: string;
+  email?: string;
+}
+
+/** Submits the hosted Checkout form as a browser would, without following the redirect. */
+export function submitCheckoutForm(pageUrl: string, card: CardFields): Promise<Response> {
+  return fetch(pageUrl, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ card_expiry: "12 / 34", card_cvc: "123", ...card }),
+  });
+}
+
+/** Posts a form on a hosted page (portal buttons), without following the redirect. */
+export function submitForm(
+  url: string,
+  fields: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+}
+
+/** A recurring price of the seeded catalog, found by its lookup key. */
+export async function seededPrice(
+  stripe: Stripe,
+  lookupKey: string,
+): Promise<Stripe.Price> {
+  const prices = await stripe.prices.list({ lookup_keys: [lookupKey] });
+  const price = prices.data[0];
+  if (!price) throw new Error(`The seeded catalog has no price ${lookupKey}`);
+  return price;
+}
+
+/** Runs Checkout to the end for a new customer and returns the subscription. */
+export async function subscribe(
+  stripe: Stripe,
+  lookupKey: string,
+  email = `reader.${Date.now()}@example.com`,
+): Promise<{ customer: Stripe.Customer; subscription: Stripe.Subscription }> {
+  const customer = await stripe.customers.create({ email });
+  const price = await seededPrice(stripe, lookupKey);
+  const session = await stripe.checkout.sessions.create({
+    mode: "subscription",
+    customer: customer.id,
+    line_items: [{ price: price.id, quantity: 1 }],
+    success_url: "http://site.test/success?session_id={CHECKOUT_SESSION_ID}",
+    cancel_url: "http://site.test/pricing",
+  });
+  const paid = await submitCheckoutForm(session.url ?? "", {
+    card_number: "4242424242424242",
+  });
+  if (paid.status !== 303) throw new Error(`Checkout answered ${paid.status}`);
+
+  const done = await stripe.checkout.sessions.retrieve(session.id);
+  const subscription = await stripe.subscriptions.retrieve(String(done.subscription));
+  return { customer, subscription };
+}
+
+export interface ReceivedWebhook {
+  body: string;
+  signature: string;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  received: ReceivedWebhook[];
+  close(): Promise<void>;
+}
+
+/**
+ * A local HTTP server standing in for the site's webhook route. `respond`
+ * picks the status for each delivery (200 unless told otherwise).
+ */
+export async function startWebhookReceiver(
+  respond: (delivery: ReceivedWebhook, index: number) => number = () => 200,
+): Promise<WebhookReceiver> {
+  const received: ReceivedWebhook[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const delivery = {
+        body: Buffer.concat(chunks).toString("utf8"),
+        signature: String(request.headers["stripe-signature"] ?? ""),
+      };
+      received.push(delivery);
+      response.statusCode = respond(delivery, received.length - 1);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/webhook`,
+    received,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Waits until every webhook delivery has settled (retries included). */
+export async function flushWebhooks(emulator: StripeEmulator): Promise<void> {
+  const response = await fetch(`${emulator.url}/_emulator/flush?timeout_ms=10000`, {
+    method: "POST",
+  });
+  const result = (await response.json()) as { settled: boolean; pending: number };
+  if (!result.settled)
+    throw new Error(`${result.pending} webhook deliveries still pending`);
+}
+
+export interface EmulatorEvent {
+  id: string;
+  type: string;
+  object_id: string | null;
+  deliveries: { url: string; state: string; attempts: { status: number | null }[] }[];
+}
+
+export async function emulatorEvents(emulator: StripeEmulator): Promise<EmulatorEvent[]> {
+  const response = await fetch(`${emulator.url}/_emulator/events`);
+  return (await response.json()) as EmulatorEvent[];
+}

@@ -1,0 +1,590 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServerProcess, startServer } from "../../scripts/stack.ts";
+import { currentTestBuild } from "../helpers/paths.ts";
+import { readManifest } from "../helpers/site.ts";
+import { type Stack, sessionCookie, startStack } from "../helpers/stack.ts";
+
+/**
+ * Accounts and sessions on the built server over HTTP: what a reader's browser
+ * and a script calling the JSON API rely on.
+ */
+
+let stack: Stack;
+/** The server that took over after the restart test, on the same port and database. */
+let replacement: ServerProcess | undefined;
+let addressCount = 0;
+
+beforeAll(async () => {
+  // Behind one trusted proxy, so a test can speak for other clients through
+  // X-Forwarded-For; requests without the header count against the socket.
+  stack = await startStack({ env: { TRUST_PROXY: "1" } });
+});
+
+afterAll(async () => {
+  await replacement?.stop();
+  await stack?.stop();
+});
+
+const PASSWORD = "correct horse battery";
+
+function newAddress(): string {
+  addressCount++;
+  return `auth-reader-${addressCount}-${Date.now()}@example.com`;
+}
+
+function postJson(path: string, body: unknown, cookie?: string): Promise<Response> {
+  return fetch(`${stack.baseUrl}${path}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      origin: stack.baseUrl,
+      accept: "application/json",
+      "content-type": "application/json",
+      ...(cookie ? { cookie } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function me(cookie?: string): Promise<{ user: Record<string, unknown> | null }> {
+  const response = await fetch(`${stack.baseUrl}/api/me`, {
+    headers: cookie ? { cookie } : {},
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { user: Record<string, unknown> | null };
+}
+
+function sessionSetCookie(response: Response): string {
+  const header = response.headers
+    .getSetCookie()
+    .find((value) => value.startsWith("tierwall_session="));
+  if (!header) throw new Error("The response did not set the session cookie");
+  return header;
+}
+
+function errorLocation(response: Response): URL {
+  return new URL(response.headers.get("location") ?? "", stack.baseUrl);
+}
+
+function userIdFor(email: string): string {
+  const db = stack.openDb();
+  try {
+    const row = db.prepare("SELECT id FROM user WHERE email = ?").get(email) as
+      | { id: string }
+      | undefined;
+    if (!row) throw new Error(`No user ${email}`);
+    return row.id;
+  } finally {
+    db.close();
+  }
+}
+
+describe("signing up", () => {
+  it("signs a form reader in and sends them on to `next`", async () => {
+    const email = newAddress();
+    const response = await stack.post("/api/auth/signup", {
+      email,
+      password: PASSWORD,
+      next: "/posts/welcome/",
+    });
+
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/posts/welcome/");
+    const { user } = await me(sessionCookie(response));
+    expect(user).toMatchObject({ email, emailVerified: false, tier: "free" });
+  });
+
+  it("sets a session cookie that scripts cannot read and other sites do not get", async () => {
+    const response = await stack.post("/api/auth/signup", {
+      email: newAddress(),
+      password: PASSWORD,
+    });
+
+    const cookie = sessionSetCookie(response);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).toMatch(/; Max-Age=\d{6,}/);
+    // The test server's SITE_URL is http, so the cookie must work without TLS.
+    expect(cookie).not.toMatch(/Secure/);
+  });
+
+  it("normalises the address and answers a JSON client with 201", async () => {
+    const email = newAddress();
+    const response = await postJson("/api/auth/signup", {
+      email: `  ${email.toUpperCase()} `,
+      password: PASSWORD,
+    });
+
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { user: { email: string }; location: string };
+    expect(body.user.email).toBe(email);
+    expect(body.location).toBe("/account/");
+  });
+
+  it("answers 409 for an address that already has an account, in any case", async () => {
+    const email = newAddress();
+    await stack.signUp(email);
+
+    const json = await postJson("/api/auth/signup", {
+      email: email.toUpperCase(),
+      password: PASSWORD,
+    });
+    expect(json.status).toBe(409);
+    expect(((await json.json()) as { message: string }).message).toMatch(
+      /already exists/,
+    );
+
+    const form = await stack.post("/api/auth/signup", {
+      email,
+      password: PASSWORD,
+      next: "/posts/x/",
+    });
+    expect(form.status).toBe(303);
+    const back = errorLocation(form);
+    expect(back.pathname).toBe("/signup/");
+    expect(back.searchParams.get("error")).toMatch(/already exists/);
+    expect(back.searchParams.get("next")).toBe("/posts/x/");
+    expect(form.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("answers 400 with a message the reader can act on", async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ email: "not-an-address", password: PASSWORD }, /valid email address/],
+      [{ email: newAddress(), password: "short" }, /at least 10 characters/],
+      [{ email: newAddress(), password: "x".repeat(257) }, /at most 256 characters/],
+      [{ password: PASSWORD }, /email address/],
+    ];
+    for (const [fields, message] of cases) {
+      const response = await postJson("/api/auth/signup", fields);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toMatch(message);
+    }
+
+    const form = await stack.post("/api/auth/signup", { email: "x", password: PASSWORD });
+    expect(form.status).toBe(303);
+    expect(errorLocation(form).searchParams.get("error")).toMatch(/valid email/);
+  });
+
+  it("queues a welcome email that reaches Resend once", async () => {
+    const email = newAddress();
+    await stack.signUp(email);
+    const userId = userIdFor(email);
+
+    const sent = await waitForOutbox(`welcome:${userId}`);
+    expect(sent.status).toBe("sent");
+    expect(sent.resend_id).toBeTruthy();
+
+    const matching = stack.resendEmulator
+      .emails()
+      .filter((message) => message.to.includes(email));
+    expect(matching).toHaveLength(1);
+    expect(matching[0]?.id).toBe(sent.resend_id);
+    expect(matching[0]?.subject).toMatch(/Welcome/);
+    expect(matching[0]?.text).toContain(email);
+    expect(matching[0]?.html).toContain("<");
+  });
+
+  it("still arrives, once, when Resend is down at first", async () => {
+    await waitFor(() => pendingEmails() === 0, "the outbox to empty");
+    await fetch(`${stack.resendUrl}/_emulator/fail-next`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ count: 1, status: 500 }),
+    });
+    const email = newAddress();
+    await stack.signUp(email);
+
+    const sent = await waitForOutbox(`welcome:${userIdFor(email)}`);
+    expect(sent).toMatchObject({ status: "sent", attempts: 2 });
+    expect(sent.last_error).toBeNull();
+    const arrived = stack.resendEmulator.emails().filter((m) => m.to.includes(email));
+    expect(arrived).toHaveLength(1);
+  });
+});
+
+function pendingEmails(): number {
+  const db = stack.openDb();
+  try {
+    const row = db
+      .prepare("SELECT count(*) AS n FROM outbox WHERE status = 'pending'")
+      .get();
+    return (row as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+interface OutboxState {
+  status: string;
+  attempts: number;
+  resend_id: string | null;
+  last_error: string | null;
+}
+
+async function waitForOutbox(key: string): Promise<OutboxState> {
+  let state: OutboxState | undefined;
+  await waitFor(() => {
+    const db = stack.openDb();
+    try {
+      state = db
+        .prepare(
+          `SELECT status, attempts, resend_id, last_error FROM outbox
+            WHERE idempotency_key = ?`,
+        )
+        .get(key) as OutboxState | undefined;
+    } finally {
+      db.close();
+    }
+    return state !== undefined && state.status !== "pending";
+  }, `the email ${key} to be delivered`);
+  return state as OutboxState;
+}
+
+describe("signing in", () => {
+  it("gives a new session id at every sign-in and ends the one it replaces", async () => {
+    const reader = await stack.signUp(newAddress());
+    const fields = { email: reader.email, password: reader.password };
+
+    const first = await stack.post("/api/auth/login", fields);
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toBe("/account/");
+    const firstCookie = sessionCookie(first);
+
+    const second = await stack.post("/api/auth/login", fields, firstCookie);
+    const secondCookie = sessionCookie(second);
+
+    expect(new Set([reader.cookie, firstCookie, secondCookie]).size).toBe(3);
+    expect((await me(secondCookie)).user?.email).toBe(reader.email);
+    expect((await me(firstCookie)).user).toBeNull();
+  });
+
+  it("gives one 401 message for a wrong password and for an unknown address", async () => {
+    const reader = await stack.signUp(newAddress());
+
+    const wrongPassword = await postJson("/api/auth/login", {
+      email: reader.email,
+      password: "not the password at all",
+    });
+    const unknownAddress = await postJson("/api/auth/login", {
+      email: newAddress(),
+      password: reader.password,
+    });
+
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownAddress.status).toBe(401);
+    const messages = [
+      ((await wrongPassword.json()) as { message: string }).message,
+      ((await unknownAddress.json()) as { message: string }).message,
+    ];
+    expect(messages[0]).toBe("Wrong email or password.");
+    expect(messages[1]).toBe(messages[0]);
+    expect(wrongPassword.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("sends a failed form back to the login page with the error and `next`", async () => {
+    const response = await stack.post("/api/auth/login", {
+      email: newAddress(),
+      password: PASSWORD,
+      next: "/posts/deep-dive/",
+    });
+
+    expect(response.status).toBe(303);
+    const back = errorLocation(response);
+    expect(back.pathname).toBe("/login/");
+    expect(back.searchParams.get("error")).toBe("Wrong email or password.");
+    expect(back.searchParams.get("next")).toBe("/posts/deep-dive/");
+  });
+
+  it("never sends the reader to another site after signing in", async () => {
+    const reader = await stack.signUp(newAddress());
+    for (const next of ["//evil.example/", "https://evil.example/", "/\\evil.example"]) {
+      const response = await stack.post("/api/auth/login", {
+        email: reader.email,
+        password: reader.password,
+        next,
+      });
+      expect(response.headers.get("location")).toBe("/account/");
+    }
+  });
+
+  it("locks an address for a while after ten wrong passwords, even across a restart", async () => {
+    const reader = await stack.signUp(newAddress());
+    const wrong = { email: reader.email, password: "wrong password, again" };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      expect((await postJson("/api/auth/login", wrong)).status).toBe(401);
+    }
+
+    const locked = await postJson("/api/auth/login", {
+      email: reader.email,
+      password: reader.password,
+    });
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(((await locked.json()) as { message: string }).message).toMatch(/Too many/);
+
+    // Another reader signing in from the same client is not affected.
+    const other = await stack.signUp(newAddress());
+    const otherLogin = await stack.post("/api/auth/login", {
+      email: other.email,
+      password: other.password,
+    });
+    expect(otherLogin.status).toBe(303);
+
+    await expectLockedAfterRestart(reader.email, reader.password);
+  });
+});
+
+describe("a burst of parallel guesses", () => {
+  it("gets no more than ten tries at one address", async () => {
+    const reader = await stack.signUp(newAddress());
+    const guesses = Array.from({ length: 16 }, (_, n) =>
+      postJson("/api/auth/login", { email: reader.email, password: `guess number ${n}` }),
+    );
+
+    const statuses = (await Promise.all(guesses)).map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(6);
+  });
+});
+
+/** Restarts the server on the same database and tries the locked address. */
+async function expectLockedAfterRestart(email: string, password: string): Promise<void> {
+  await stack.server.stop();
+  replacement = await startServer(currentTestBuild().outputDir, {
+    PORT: new URL(stack.baseUrl).port,
+    HOST: "127.0.0.1",
+    SITE_URL: stack.baseUrl,
+    DATABASE_PATH: stack.databasePath,
+    DIST_DIR: stack.distDir,
+    RESEND_BASE_URL: stack.resendUrl,
+    RESEND_API_KEY: "re_test_tierwall_offline",
+    TRUST_PROXY: "1",
+  });
+
+  const response = await postJson("/api/auth/login", { email, password });
+  expect(response.status).toBe(429);
+  expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+}
+
+describe("the sign-up limit", () => {
+  it("refuses a client's 31st sign-up within the hour with 429", async () => {
+    const signUpFrom = (client: string): Promise<Response> =>
+      fetch(`${stack.baseUrl}/api/auth/signup`, {
+        method: "POST",
+        headers: {
+          origin: stack.baseUrl,
+          accept: "application/json",
+          "content-type": "application/json",
+          "x-forwarded-for": client,
+        },
+        body: JSON.stringify({ email: newAddress(), password: PASSWORD }),
+      });
+
+    for (let count = 0; count < 30; count++) {
+      expect((await signUpFrom("203.0.113.7")).status).toBe(201);
+    }
+    const refused = await signUpFrom("203.0.113.7");
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(15 * 60);
+
+    // The proxy's other clients still sign up.
+    expect((await signUpFrom("198.51.100.20")).status).toBe(201);
+  });
+});
+
+describe("sessions", () => {
+  function setSessionExpiry(cookie: string, expiresAt: number): void {
+    const db = stack.openDb();
+    try {
+      const id = cookie.split("=")[1];
+      db.prepare("UPDATE session SET expires_at = ? WHERE id = ?").run(expiresAt, id);
+    } finally {
+      db.close();
+    }
+  }
+
+  it("are extended, with a fresh cookie, once past half their 30 days", async () => {
+    const reader = await stack.signUp(newAddress());
+    const now = Math.floor(Date.now() / 1000);
+    setSessionExpiry(reader.cookie, now + 10 * 86_400);
+
+    const response = await fetch(`${stack.baseUrl}/api/me`, {
+      headers: { cookie: reader.cookie },
+    });
+    expect(((await response.json()) as { user: { email: string } }).user.email).toBe(
+      reader.email,
+    );
+    const refreshed = sessionSetCookie(response);
+    expect(refreshed.startsWith(`${reader.cookie};`)).toBe(true);
+    expect(refreshed).toMatch(/Max-Age=2592000/);
+
+    const untouched = await fetch(`${stack.baseUrl}/api/me`, {
+      headers: { cookie: reader.cookie },
+    });
+    expect(untouched.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("end when they expire, and the cookie is cleared", async () => {
+    const reader = await stack.signUp(newAddress());
+    setSessionExpiry(reader.cookie, Math.floor(Date.now() / 1000) - 1);
+
+    const response = await fetch(`${stack.baseUrl}/api/me`, {
+      headers: { cookie: reader.cookie },
+    });
+    expect(await response.json()).toEqual({ user: null });
+    expect(sessionSetCookie(response)).toMatch(/Max-Age=0/);
+  });
+});
+
+describe("signing out", () => {
+  it("ends the session and clears the cookie", async () => {
+    const reader = await stack.signUp(newAddress());
+
+    const response = await stack.post("/api/auth/logout", {}, reader.cookie);
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/");
+    expect(sessionSetCookie(response)).toMatch(/^tierwall_session=;.*Max-Age=0/);
+    expect((await me(reader.cookie)).user).toBeNull();
+  });
+
+  it("works without a session", async () => {
+    const response = await postJson("/api/auth/logout", {});
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ok: true, location: "/" });
+    expect(sessionSetCookie(response)).toMatch(/Max-Age=0/);
+  });
+});
+
+describe("the origin check", () => {
+  it("refuses a POST with no Origin or Referer", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email: newAddress(), password: PASSWORD }),
+    });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { message: string }).message).toMatch(/Origin/);
+  });
+
+  it("refuses a POST from another site, even with a valid session", async () => {
+    const reader = await stack.signUp(newAddress());
+    const response = await fetch(`${stack.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { origin: "http://evil.example", cookie: reader.cookie },
+    });
+
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect((await me(reader.cookie)).user?.email).toBe(reader.email);
+  });
+
+  it("accepts the site's own Referer when Origin is missing", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { referer: `${stack.baseUrl}/account/` },
+    });
+    expect(response.status).toBe(303);
+  });
+
+  it("refuses a Referer from another site", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/auth/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { referer: "http://evil.example/page" },
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it("leaves the Stripe webhook to its signature check", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/stripe/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(response.status).not.toBe(403);
+    expect(response.status).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe("/api/me", () => {
+  it("answers { user: null } when signed out, uncached", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/me`);
+    expect(await response.json()).toEqual({ user: null });
+    expect(response.headers.get("cache-control")).toBe("private, no-store");
+  });
+
+  it("clears a session cookie the server does not know", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/me`, {
+      headers: { cookie: "tierwall_session=forged0000000000000000000000000000" },
+    });
+    expect(await response.json()).toEqual({ user: null });
+    expect(sessionSetCookie(response)).toMatch(/Max-Age=0/);
+  });
+
+  it("describes the reader's stored subscription", async () => {
+    const reader = await stack.signUp(newAddress());
+    const periodEnd = Math.floor(Date.now() / 1000) + 20 * 86_400;
+    insertSubscription(userIdFor(reader.email), "core", "active", periodEnd);
+
+    const { user } = await me(reader.cookie);
+    expect(user).toEqual({
+      id: userIdFor(reader.email),
+      email: reader.email,
+      emailVerified: false,
+      tier: "core",
+      tierName: "Core Stacker",
+      subscription: {
+        status: "active",
+        tier: "core",
+        interval: "month",
+        cancelAtPeriodEnd: false,
+        currentPeriodEnd: new Date(periodEnd * 1000).toISOString(),
+        cancelAt: null,
+      },
+      notice: null,
+    });
+  });
+});
+
+function insertSubscription(
+  userId: string,
+  tier: string,
+  status: string,
+  periodEnd: number,
+): void {
+  const db = stack.openDb();
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    db.prepare(
+      `INSERT INTO subscription (id, user_id, customer_id, status, tier, price_id,
+         billing_interval, current_period_end, stripe_created, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'price_test', 'month', ?, ?, ?)`,
+    ).run(`sub_${userId}`, userId, `cus_${userId}`, status, tier, periodEnd, now, now);
+  } finally {
+    db.close();
+  }
+}
+
+describe("/api/health", () => {
+  it("answers 200 with the build being served", async () => {
+    const response = await fetch(`${stack.baseUrl}/api/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      ok: true,
+      buildId: readManifest(stack.distDir).buildId,
+    });
+  });
+});

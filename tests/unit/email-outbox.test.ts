@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../server/db/database.ts";
+import { queueEmail } from "../../server/email/outbox.ts";
+import {
+  deliverDueEmails,
+  type EmailSender,
+  type EmailWorkerOptions,
+  MAX_ATTEMPTS,
+  retryDelaySeconds,
+} from "../../server/email/worker.ts";
+
+type Send = EmailSender["emails"]["send"];
+type Answer = Awaited<ReturnType<Send>>;
+
+interface Call {
+  payload: Parameters<Send>[0];
+  options: Parameters<Send>[1];
+}
+
+function fakeSender(answers: (() => Answer)[]): { sender: EmailSender; calls: Call[] } {
+  const calls: Call[] = [];
+  const send = async (payload: Call["payload"], options: Call["options"]) => {
+    calls.push({ payload, options });
+    const next = answers.shift();
+    if (!next) throw new Error("no answer prepared");
+    return next();
+  };
+  return { sender: { emails: { send: send as Send } }, calls };
+}
+
+const accepted = (id: string) => (): Answer =>
+  ({ data: { id }, error: null, headers: {} }) as Answer;
+const refused = (): Answer =>
+  ({
+    data: null,
+    error: { name: "rate_limit_exceeded", message: "slow down", statusCode: 429 },
+    headers: {},
+  }) as Answer;
+
+function setup(answers: (() => Answer)[]) {
+  const db = openDatabase(":memory:");
+  const { sender, calls } = fakeSender(answers);
+  const options: EmailWorkerOptions = {
+    db,
+    sender,
+    from: "The Stacker <letters@stacker.example>",
+    site: { name: "The Stacker", url: "https://stacker.example" },
+  };
+  queueEmail(
+    db,
+    {
+      to: "mara@example.com",
+      template: "welcome",
+      data: { email: "mara@example.com" },
+      idempotencyKey: "welcome:u1",
+    },
+    1000,
+  );
+  const row = () =>
+    db
+      .prepare(
+        "SELECT status, attempts, next_attempt_at, last_error, resend_id FROM outbox",
+      )
+      .get();
+  return { db, options, calls, row };
+}
+
+describe("the email outbox", () => {
+  it("queues one email per idempotency key", () => {
+    const { db } = setup([]);
+    const again = queueEmail(db, {
+      to: "mara@example.com",
+      template: "welcome",
+      data: { email: "mara@example.com" },
+      idempotencyKey: "welcome:u1",
+    });
+    expect(again).toBe(false);
+    expect(db.prepare("SELECT count(*) AS n FROM outbox").get()).toEqual({ n: 1 });
+  });
+
+  it("sends with the row's idempotency key and marks it sent with Resend's id", async () => {
+    const { options, calls, row } = setup([accepted("email_123")]);
+
+    expect(await deliverDueEmails(options, 1000)).toBe(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.options).toEqual({ idempotencyKey: "welcome:u1" });
+    expect(calls[0]?.payload).toMatchObject({
+      from: "The Stacker <letters@stacker.example>",
+      to: "mara@example.com",
+      subject: "Welcome to The Stacker",
+    });
+    expect(calls[0]?.payload.text).toContain("https://stacker.example/account/");
+    expect(row()).toMatchObject({ status: "sent", attempts: 1, resend_id: "email_123" });
+
+    expect(await deliverDueEmails(options, 5000)).toBe(0);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("retries a refused send later with backoff, recording the error", async () => {
+    const { options, calls, row } = setup([refused, accepted("email_9")]);
+
+    expect(await deliverDueEmails(options, 1000)).toBe(0);
+    expect(row()).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      next_attempt_at: 1005,
+      last_error: "rate_limit_exceeded (429): slow down",
+    });
+
+    expect(await deliverDueEmails(options, 1004)).toBe(0);
+    expect(await deliverDueEmails(options, 1005)).toBe(1);
+    expect(calls.map((call) => call.options?.idempotencyKey)).toEqual([
+      "welcome:u1",
+      "welcome:u1",
+    ]);
+  });
+
+  it("does not count an answer without an email id as sent", async () => {
+    const { options, row } = setup([
+      () => ({ data: null, error: null, headers: {} }) as unknown as Answer,
+    ]);
+    await deliverDueEmails(options, 1000);
+    expect(row()).toMatchObject({ status: "pending", attempts: 1, resend_id: null });
+  });
+
+  it("gives up after the last attempt", async () => {
+    const { db, options, row } = setup([refused]);
+    db.prepare("UPDATE outbox SET attempts = ?").run(MAX_ATTEMPTS - 1);
+    await deliverDueEmails(options, 1000);
+    expect(row()).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
+  });
+
+  it("backs off exponentially up to an hour", () => {
+    expect([1, 2, 3, 4].map(retryDelaySeconds)).toEqual([5, 10, 20, 40]);
+    expect(retryDelaySeconds(30)).toBe(3600);
+  });
+});
