@@ -25,7 +25,9 @@ export interface BuildSiteResult {
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const TSX_REGISTERED = Symbol.for("tierwall.tsxRegistered");
 
-export async function buildSite(options: BuildSiteOptions = {}): Promise<BuildSiteResult> {
+export async function buildSite(
+  options: BuildSiteOptions = {},
+): Promise<BuildSiteResult> {
   allowTypeScriptConfig();
 
   let target: { buildId: string; distDir: string; stagingDir: string } | undefined;
@@ -54,7 +56,8 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<BuildSi
     if (target) await discardStagingFolder(target.stagingDir);
     throw explainBuildError(error);
   }
-  if (!target) throw new Error("[build] eleventy.config.ts did not prepare a build target");
+  if (!target)
+    throw new Error("[build] eleventy.config.ts did not prepare a build target");
   return { buildId: target.buildId, distDir: target.distDir };
 }
 
@@ -65,7 +68,8 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<BuildSi
  */
 function allowTypeScriptConfig(): void {
   const registry = globalThis as { [TSX_REGISTERED]?: boolean };
-  if (registry[TSX_REGISTERED] || process.execArgv.some((arg) => arg.includes("tsx"))) return;
+  if (registry[TSX_REGISTERED] || process.execArgv.some((arg) => arg.includes("tsx")))
+    return;
   register();
   registry[TSX_REGISTERED] = true;
 }

@@ -119,13 +119,16 @@ export async function findGatedFilesInPublic(
     found.push(`${GATED_STAGING_FOLDER}/`);
   }
   for (const route of Object.values(routes)) {
-    if (!route.teaser && (await exists(path.join(publicDir, route.file)))) found.push(route.file);
+    if (!route.teaser && (await exists(path.join(publicDir, route.file))))
+      found.push(route.file);
   }
   return found;
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(
+    Object.entries(record).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -84,7 +84,10 @@ export interface EleventyConfig {
   addPassthroughCopy(paths: string | Record<string, string>): void;
   addWatchTarget(glob: string, options?: { resetConfig?: boolean }): void;
   amendLibrary(language: "md", callback: (library: MarkdownLibrary) => void): void;
-  on(event: "eleventy.before", callback: () => void | Promise<void>): void;
+  on(
+    event: "eleventy.before",
+    callback: (event: { runMode: string }) => void | Promise<void>,
+  ): void;
   on(event: "eleventy.contentMap", callback: (map: ContentMapEvent) => void): void;
   on(
     event: "eleventy.after",

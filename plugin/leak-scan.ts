@@ -60,12 +60,18 @@ export async function scanForLeaks(
   posts: readonly GatedPost[],
   markdown: MarkdownLibrary,
 ): Promise<Leak[]> {
-  const needles = posts.map((post) => ({ post, sentences: gatedSentences(post, markdown) }));
+  const needles = posts.map((post) => ({
+    post,
+    sentences: gatedSentences(post, markdown),
+  }));
   const leaks: Leak[] = [];
 
   for (const file of await listFiles(publicDir)) {
     if (!TEXT_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-    const views = searchableViews(file, await readFile(path.join(publicDir, file), "utf8"));
+    const views = searchableViews(
+      file,
+      await readFile(path.join(publicDir, file), "utf8"),
+    );
 
     for (const { post, sentences } of needles) {
       const sentence = sentences.find((s) => views.some((view) => view.includes(s)));
@@ -83,7 +89,9 @@ export async function scanForLeaks(
 function searchableViews(file: string, source: string): string[] {
   const text = file.endsWith(".json") ? jsonToText(source) : source;
   const visible = htmlToText(text);
-  return [text, decodeEntities(text), visible, htmlToText(visible)].map(normalizeForSearch);
+  return [text, decodeEntities(text), visible, htmlToText(visible)].map(
+    normalizeForSearch,
+  );
 }
 
 /** Every file under a folder, as forward-slash paths relative to it. */

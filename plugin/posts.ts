@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Tier } from "../lib/config.ts";
 import { freeTier, isKnownTier, isPaidTier, tierName } from "../lib/tiers.ts";
-import { TierwallBuildError } from "./errors.ts";
 import type { EleventyData } from "./eleventy-types.ts";
+import { TierwallBuildError } from "./errors.ts";
 import type { PostParts } from "./teaser.ts";
 
 /**
@@ -70,7 +70,11 @@ export function relativeToInput(inputDir: string, inputPath: string): string {
 }
 
 /** The post's tier from its data, defaulting to the free tier; rejects unknown tiers. */
-export function resolvePostTier(file: string, data: EleventyData, tiers: readonly Tier[]) {
+export function resolvePostTier(
+  file: string,
+  data: EleventyData,
+  tiers: readonly Tier[],
+) {
   const value = data.tier ?? freeTier(tiers).id;
   if (typeof value === "string" && isKnownTier(tiers, value)) return value;
 

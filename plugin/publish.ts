@@ -14,7 +14,10 @@ import type { BuildTarget } from "./build-target.ts";
 export const BUILDS_TO_KEEP = 3;
 const STALE_STAGING_MS = 60 * 60 * 1000;
 
-export async function writeManifest(stagingDir: string, manifest: Manifest): Promise<void> {
+export async function writeManifest(
+  stagingDir: string,
+  manifest: Manifest,
+): Promise<void> {
   const json = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFile(path.join(stagingDir, "manifest.json"), json);
 }

@@ -40,7 +40,10 @@ export function splitAtPaywall(body: string, frontMatterTeaser?: string): SplitR
 
   if (frontMatterTeaser?.trim()) {
     const teaser = frontMatterTeaser.trim();
-    return { ok: true, parts: { teaser, gated: full, full, teaserSource: "front matter" } };
+    return {
+      ok: true,
+      parts: { teaser, gated: full, full, teaserSource: "front matter" },
+    };
   }
   if (markerLine) {
     const parts = { teaser: above.trim(), gated: below.trim(), full };

@@ -33,7 +33,9 @@ export function decodeEntities(text: string): string {
     if (body[0] === "#") {
       const hex = body[1] === "x" || body[1] === "X";
       const code = Number.parseInt(body.slice(hex ? 2 : 1), hex ? 16 : 10);
-      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+      return Number.isFinite(code) && code <= 0x10ffff
+        ? String.fromCodePoint(code)
+        : entity;
     }
     return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
   });

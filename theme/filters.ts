@@ -50,6 +50,9 @@ export function jsonScript(value: unknown): string {
 }
 
 /** The configured tier with this id, for its name and description. */
-export function findTier<T extends { id: string }>(tiers: readonly T[], id: string): T | undefined {
+export function findTier<T extends { id: string }>(
+  tiers: readonly T[],
+  id: string,
+): T | undefined {
   return tiers.find((tier) => tier.id === id);
 }

@@ -66,8 +66,9 @@ function addressList(field: string, value: unknown, max: number): string[] | nul
       `Invalid \`${field}\` field. Give an email address or a list of them.`,
     );
   }
-  if (list.length > max)
+  if (list.length > max) {
     throw validation(`Too many recipients in \`${field}\`: at most ${max}.`);
+  }
   const bad = list.find((address) => !isAddress(address));
   if (bad !== undefined) {
     throw validation(
@@ -81,8 +82,9 @@ function addressList(field: string, value: unknown, max: number): string[] | nul
 function optionalString(payload: Record<string, unknown>, field: string): string | null {
   const value = payload[field];
   if (value === undefined || value === null) return null;
-  if (typeof value !== "string")
+  if (typeof value !== "string") {
     throw validation(`Invalid \`${field}\` field: expected a string.`);
+  }
   return value;
 }
 
@@ -105,8 +107,9 @@ function readTags(value: unknown): ReceivedEmail["tags"] {
 
 function readAttachments(value: unknown): ReceivedEmail["attachments"] {
   if (value === undefined) return [];
-  if (!Array.isArray(value))
+  if (!Array.isArray(value)) {
     throw validation("Invalid `attachments` field: expected a list.");
+  }
   return value.map(
     (item: {
       filename?: unknown;
@@ -145,8 +148,9 @@ function requireFields(payload: Record<string, unknown>): void {
         "`email@example.com` or `Name <email@example.com>` format.",
     );
   }
-  if (typeof payload.subject !== "string")
+  if (typeof payload.subject !== "string") {
     throw validation("Invalid `subject` field: expected a string.");
+  }
   if (!payload.html && !payload.text && !payload.template) {
     throw new ResendApiError(
       422,

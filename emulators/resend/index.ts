@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { toNodeListener } from "h3";
+import { closeServer, listen } from "../shared/http.ts";
 import type { ReceivedEmail } from "./emails.ts";
 import { Mailbox } from "./mailbox.ts";
 import { createResendApp } from "./router.ts";
@@ -30,16 +30,6 @@ export interface ResendEmulator {
   emails(): ReceivedEmail[];
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 export async function startResendEmulator(
   options: ResendEmulatorOptions = {},
 ): Promise<ResendEmulator> {
@@ -47,18 +37,13 @@ export async function startResendEmulator(
   const log = options.log ?? (() => {});
   const mailbox = new Mailbox();
   const server = createServer(toNodeListener(createResendApp(mailbox, log)));
-  const port = await listen(server, options.port ?? 0, host);
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const { url, port } = await listen(server, options.port ?? 0, host);
   log(`[resend] emulator listening on ${url}`);
 
   return {
     url,
     port,
     emails: () => mailbox.all(),
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -61,12 +61,13 @@ export class Mailbox {
 
     const { emails, response } = build(payload);
     this.received.push(...emails);
-    if (key)
+    if (key) {
       this.keys.set(`${route} ${key}`, {
         payload: JSON.stringify(payload),
         response,
         at: Date.now(),
       });
+    }
     return response;
   }
 
@@ -138,8 +139,9 @@ export function buildBatch(
       }
       emails.push(acceptEmail(item));
     } catch (error) {
-      if (!(error instanceof ResendApiError) || mode === "strict")
+      if (!(error instanceof ResendApiError) || mode === "strict") {
         throw prefixed(error, index);
+      }
       errors.push({ index, message: error.message });
     }
   });

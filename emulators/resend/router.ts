@@ -28,6 +28,7 @@ import {
   setResponseHeader,
   setResponseStatus,
 } from "h3";
+import { sendHtml } from "../shared/http.ts";
 import { presentEmail, ResendApiError } from "./emails.ts";
 import { buildBatch, buildSingle, type Mailbox } from "./mailbox.ts";
 import { renderEmail, renderInbox, renderNotFound } from "./pages.ts";
@@ -42,8 +43,9 @@ function authenticate(event: H3Event): void {
       "Missing API key in the authorization header. Include the following header in the request: Authorization: Bearer YOUR_API_KEY",
     );
   }
-  if (!key.startsWith("re_"))
+  if (!key.startsWith("re_")) {
     throw new ResendApiError(403, "invalid_api_key", "API key is invalid");
+  }
 }
 
 async function readJson(event: H3Event): Promise<unknown> {
@@ -75,12 +77,6 @@ function apiRoute(log: (line: string) => void, handler: ApiHandler) {
       return error.toBody();
     }
   });
-}
-
-function sendHtml(event: H3Event, markup: string, status = 200): string {
-  setResponseStatus(event, status);
-  setResponseHeader(event, "Content-Type", "text/html; charset=utf-8");
-  return markup;
 }
 
 function registerApi(

@@ -20,11 +20,8 @@ import {
   readExpand,
   text,
 } from "./params.ts";
-import {
-  presentSubscription,
-  requireSubscribablePrice,
-  startSubscription,
-} from "./subscriptions.ts";
+import { requireRecurringPrice } from "./prices.ts";
+import { presentSubscription, startSubscription } from "./subscriptions.ts";
 import type { StoredCheckoutSession, StoredPrice } from "./types.ts";
 
 const SESSION_LIFETIME_SECONDS = 24 * 3600;
@@ -82,21 +79,19 @@ function buildLineItem(
 }
 
 function resolveLineItems(ctx: EmulatorContext, params: CreateParams): Stripe.LineItem[] {
-  if (params.line_items.length === 0)
+  if (params.line_items.length === 0) {
     throw invalidParam("line_items", "line_items must not be empty.");
+  }
 
   const items = params.line_items.map((item, index) => {
-    const price = requireSubscribablePrice(
-      ctx,
-      item.price,
-      `line_items[${index}][price]`,
-    );
+    const price = requireRecurringPrice(ctx, item.price, `line_items[${index}][price]`);
     const product = ctx.store.products.get(String(price.product));
     return buildLineItem(price, item.quantity, product?.name ?? "Subscription");
   });
   const currencies = new Set(items.map((item) => item.currency));
-  if (currencies.size > 1)
+  if (currencies.size > 1) {
     throw invalidParam("line_items", "All prices must share one currency.");
+  }
   return items;
 }
 
@@ -297,8 +292,9 @@ function markExpired(ctx: EmulatorContext, session: StoredCheckoutSession): void
 
 /** Open sessions past `expires_at` expire when next looked at, or when the clock moves. */
 export function expireIfDue(ctx: EmulatorContext, session: StoredCheckoutSession): void {
-  if (session.status === "open" && session.expires_at <= ctx.store.now())
+  if (session.status === "open" && session.expires_at <= ctx.store.now()) {
     markExpired(ctx, session);
+  }
 }
 
 export function expireCheckoutSession(

@@ -100,8 +100,9 @@ async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<un
   };
   const card = { number: body.card ?? SUCCEEDING_CARD, expiry: "12 / 99", cvc: "123" };
   const problem = cardProblem(card, new Date(ctx.store.now() * 1000));
-  if (problem)
+  if (problem) {
     throw new StripeApiError(402, problem, { type: "card_error", code: "card_declined" });
+  }
 
   completeCheckoutSession(ctx, session, { email: body.email, name: body.name });
   return presentSession(ctx, session);

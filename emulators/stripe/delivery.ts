@@ -37,7 +37,8 @@ function endpointWants(endpoint: StoredWebhookEndpoint, type: string): boolean {
  * the events were created. A failed attempt (non-2xx or no connection) is
  * retried after the next delay in `retryDelaysMs`, outside the queue, so one
  * failing event does not hold back newer ones, which is also how Stripe
- * behaves. After the last retry the delivery is marked failed.
+ * behaves. After the last retry, or once the endpoint is deleted, the delivery
+ * is marked failed.
  */
 export class WebhookDeliveries {
   private readonly queues = new Map<string, Delivery[]>();
@@ -142,10 +143,15 @@ export class WebhookDeliveries {
     const succeeded =
       result.status !== null && result.status >= 200 && result.status < 300;
     const retryDelay = this.retryDelaysMs[delivery.attempts.length - 1];
+    const endpointGone = !this.store.webhookEndpoints.get(delivery.endpointId);
 
-    if (succeeded) delivery.state = "succeeded";
-    else if (retryDelay === undefined) delivery.state = "failed";
-    else this.scheduleRetry(delivery, retryDelay);
+    if (succeeded) {
+      delivery.state = "succeeded";
+    } else if (retryDelay === undefined || endpointGone) {
+      delivery.state = "failed";
+    } else {
+      this.scheduleRetry(delivery, retryDelay);
+    }
 
     this.log(
       `[stripe] webhook ${delivery.eventId} → ${delivery.url}: ` +

@@ -6,15 +6,13 @@ import {
   type Router,
   readBody,
   sendRedirect,
-  setResponseHeader,
-  setResponseStatus,
 } from "h3";
 import { formatAmount } from "../../lib/money.ts";
 import { html } from "../shared/html.ts";
-import { completeCheckoutSession, requireSession, successRedirect } from "./checkout.ts";
+import { sendHtml } from "../shared/http.ts";
+import { completeCheckoutSession, expireIfDue, successRedirect } from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
 import { StripeApiError } from "./errors.ts";
-import { recoverPayment } from "./lifecycle.ts";
 import {
   type CheckoutForm,
   type CheckoutView,
@@ -25,28 +23,25 @@ import { formatDate, formatInterval, formatPrice } from "./pages/format.ts";
 import { stripePage } from "./pages/layout.ts";
 import { type PortalSubscriptionView, renderPortalPage } from "./pages/portal-page.ts";
 import {
+  payPastDue,
   portalSubscriptions,
-  requirePortalSession,
   setCancelAtPeriodEnd,
   switchablePrices,
   switchPlan,
 } from "./portal.ts";
-import { requireSubscription } from "./subscriptions.ts";
 import { cardProblem } from "./test-cards.ts";
-import type { StoredCheckoutSession, StoredPrice, StoredSubscription } from "./types.ts";
+import type {
+  StoredCheckoutSession,
+  StoredPortalSession,
+  StoredPrice,
+  StoredSubscription,
+} from "./types.ts";
 
 /*
  * The pages a reader's browser sees in the offline demo: Checkout at
  * /c/pay/:session, the billing portal at /p/session/:session, and an overview
  * at /. Plain HTML forms, no scripts.
  */
-
-function sendPage(event: H3Event, markup: string, status = 200): string {
-  setResponseStatus(event, status);
-  setResponseHeader(event, "Content-Type", "text/html; charset=utf-8");
-  setResponseHeader(event, "Cache-Control", "no-store");
-  return markup;
-}
 
 async function redirectTo(event: H3Event, location: string): Promise<undefined> {
   await sendRedirect(event, location, 303);
@@ -55,7 +50,7 @@ async function redirectTo(event: H3Event, location: string): Promise<undefined> 
 
 function notFoundPage(event: H3Event, message: string): string {
   const body = html`<div class="panel narrow"><h1>Not found</h1><p>${message}</p></div>`;
-  return sendPage(event, stripePage("Not found · Stripe emulator", body), 404);
+  return sendHtml(event, stripePage("Not found · Stripe emulator", body), 404);
 }
 
 function productName(ctx: EmulatorContext, price: StoredPrice): string {
@@ -97,71 +92,89 @@ function checkoutView(
   };
 }
 
-function showCheckout(ctx: EmulatorContext, event: H3Event): string {
+/** The session named in the URL, expired first if its time is up. */
+function sessionFromUrl(
+  ctx: EmulatorContext,
+  event: H3Event,
+): StoredCheckoutSession | undefined {
   const session = ctx.store.checkoutSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session)
+  if (session) expireIfDue(ctx, session);
+  return session;
+}
+
+function checkoutPage(
+  ctx: EmulatorContext,
+  session: StoredCheckoutSession,
+  extra: { form?: CheckoutForm; error?: string } = {},
+): string {
+  return renderCheckoutPage(checkoutView(ctx, session, extra), successRedirect(session));
+}
+
+function showCheckout(ctx: EmulatorContext, event: H3Event): string {
+  const session = sessionFromUrl(ctx, event);
+  if (!session) {
     return notFoundPage(event, "There is no checkout session at this address.");
-  const current = requireSession(ctx, session.id);
-  return sendPage(
-    event,
-    renderCheckoutPage(checkoutView(ctx, current), successRedirect(current)),
-  );
+  }
+  return sendHtml(event, checkoutPage(ctx, session));
+}
+
+/** What the payment form would refuse: a missing email, or the card. */
+function paymentProblem(
+  ctx: EmulatorContext,
+  session: StoredCheckoutSession,
+  form: CheckoutForm,
+): string | null {
+  if (!checkoutView(ctx, session).knownEmail && !form.email?.trim()) {
+    return "Your email address is incomplete.";
+  }
+  const card = {
+    number: form.card_number ?? "",
+    expiry: form.card_expiry ?? "",
+    cvc: form.card_cvc ?? "",
+  };
+  return cardProblem(card, new Date(ctx.store.now() * 1000));
 }
 
 async function payCheckout(
   ctx: EmulatorContext,
   event: H3Event,
 ): Promise<string | undefined> {
-  const session = ctx.store.checkoutSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session)
+  const session = sessionFromUrl(ctx, event);
+  if (!session) {
     return notFoundPage(event, "There is no checkout session at this address.");
-  const current = requireSession(ctx, session.id);
+  }
   const form = ((await readBody(event)) ?? {}) as CheckoutForm;
-  if (current.status !== "open") {
-    return sendPage(
-      event,
-      renderCheckoutPage(checkoutView(ctx, current), successRedirect(current)),
-      409,
-    );
-  }
+  if (session.status !== "open") return sendHtml(event, checkoutPage(ctx, session), 409);
 
-  const problem = cardProblem(
-    {
-      number: form.card_number ?? "",
-      expiry: form.card_expiry ?? "",
-      cvc: form.card_cvc ?? "",
-    },
-    new Date(ctx.store.now() * 1000),
-  );
+  const problem = paymentProblem(ctx, session, form);
   if (problem) {
-    return sendPage(
-      event,
-      renderCheckoutPage(checkoutView(ctx, current, { form, error: problem }), null),
-      402,
-    );
+    return sendHtml(event, checkoutPage(ctx, session, { form, error: problem }), 402);
   }
 
-  completeCheckoutSession(ctx, current, {
+  completeCheckoutSession(ctx, session, {
     email: form.email?.trim(),
     name: form.name?.trim(),
   });
   ctx.store.markChanged();
-  const target = successRedirect(current);
+  const target = successRedirect(session);
   if (target) return redirectTo(event, target);
-  return sendPage(event, renderCheckoutPage(checkoutView(ctx, current), null));
+  return sendHtml(event, checkoutPage(ctx, session));
 }
 
 // Billing portal
 
 function renewalLine(sub: StoredSubscription): string {
   const end = sub.items.data[0]?.current_period_end;
-  if (sub.status === "canceled")
+  if (sub.status === "canceled") {
     return `Ended on ${formatDate(sub.ended_at ?? sub.created)}`;
+  }
   if (sub.cancel_at) return `Cancels on ${formatDate(sub.cancel_at)}`;
-  if (sub.status === "trialing" && sub.trial_end)
+  if (sub.status === "trialing" && sub.trial_end) {
     return `Trial ends on ${formatDate(sub.trial_end)}`;
-  if (sub.status === "past_due")
+  }
+  if (sub.status === "past_due") {
     return "The last payment failed. Pay now to keep access.";
+  }
   return end ? `Renews on ${formatDate(end)}` : "";
 }
 
@@ -191,8 +204,9 @@ const NOTICES: Record<string, string> = {
 
 function showPortal(ctx: EmulatorContext, event: H3Event, error?: string): string {
   const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session)
+  if (!session) {
     return notFoundPage(event, "There is no billing portal session at this address.");
+  }
   const customer = ctx.store.customers.get(session.customer);
   const notice = NOTICES[String(getQuery(event).done ?? "")];
 
@@ -205,49 +219,55 @@ function showPortal(ctx: EmulatorContext, event: H3Event, error?: string): strin
     notice: error ? undefined : notice,
     error,
   });
-  return sendPage(event, markup, error ? 400 : 200);
+  return sendHtml(event, markup, error ? 400 : 200);
 }
 
-type PortalAction = "switch" | "cancel" | "resume" | "pay";
+/** Performs a portal button's action; answers the notice to show afterwards. */
+function applyPortalAction(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  subscriptionId: string,
+  action: string,
+  price: string | undefined,
+): string {
+  switch (action) {
+    case "switch":
+      switchPlan(ctx, session, subscriptionId, price ?? "");
+      return "switched";
+    case "cancel":
+      setCancelAtPeriodEnd(ctx, session, subscriptionId, true);
+      return "canceled";
+    case "resume":
+      setCancelAtPeriodEnd(ctx, session, subscriptionId, false);
+      return "resumed";
+    case "pay":
+      payPastDue(ctx, session, subscriptionId);
+      return "paid";
+    default:
+      throw new StripeApiError(404, "Unknown portal action.");
+  }
+}
 
 async function actInPortal(
   ctx: EmulatorContext,
   event: H3Event,
 ): Promise<string | undefined> {
   const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session)
+  if (!session) {
     return notFoundPage(event, "There is no billing portal session at this address.");
+  }
   const subscriptionId = getRouterParam(event, "subscription") ?? "";
-  const action = getRouterParam(event, "action") as PortalAction;
+  const action = getRouterParam(event, "action") ?? "";
   const form = ((await readBody(event)) ?? {}) as { price?: string };
 
   try {
-    const done = applyPortalAction(ctx, session.id, subscriptionId, action, form.price);
+    const done = applyPortalAction(ctx, session, subscriptionId, action, form.price);
     ctx.store.markChanged();
     return redirectTo(event, `/p/session/${session.id}?done=${done}`);
   } catch (error) {
     if (error instanceof StripeApiError) return showPortal(ctx, event, error.message);
     throw error;
   }
-}
-
-function applyPortalAction(
-  ctx: EmulatorContext,
-  sessionId: string,
-  subscriptionId: string,
-  action: PortalAction,
-  price: string | undefined,
-): string {
-  const session = requirePortalSession(ctx, sessionId);
-  if (action === "switch") switchPlan(ctx, session, subscriptionId, price ?? "");
-  else if (action === "cancel") setCancelAtPeriodEnd(ctx, session, subscriptionId, true);
-  else if (action === "resume") setCancelAtPeriodEnd(ctx, session, subscriptionId, false);
-  else if (action === "pay")
-    recoverPayment(ctx, requireSubscription(ctx, subscriptionId));
-  else throw new StripeApiError(404, "Unknown portal action.");
-  return { switch: "switched", cancel: "canceled", resume: "resumed", pay: "paid" }[
-    action
-  ];
 }
 
 // Overview
@@ -285,7 +305,7 @@ function showDashboard(ctx: EmulatorContext, event: H3Event): string {
         deliveries: deliveries.filter((d) => d.eventId === e.id),
       })),
   });
-  return sendPage(event, markup);
+  return sendHtml(event, markup);
 }
 
 export function registerHostedPages(router: Router, ctx: EmulatorContext): void {

@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { toNodeListener } from "h3";
+import { closeServer, listen } from "../shared/http.ts";
 import { seedCatalog } from "./catalog.ts";
 import type { EmulatorContext } from "./context.ts";
 import { WebhookDeliveries } from "./delivery.ts";
@@ -44,23 +44,6 @@ export interface StripeEmulator {
 
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 export async function startStripeEmulator(
   options: StripeEmulatorOptions = {},
 ): Promise<StripeEmulator> {
@@ -81,8 +64,8 @@ export async function startStripeEmulator(
     activeRequest: null,
   };
   const server = createServer(toNodeListener(createEmulatorApp(ctx)));
-  const port = await listen(server, options.port ?? 0, host);
-  ctx.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const { url, port } = await listen(server, options.port ?? 0, host);
+  ctx.baseUrl = url;
 
   ctx.deliveries.resumePending();
   store.saveNow();

@@ -1,14 +1,10 @@
+import { currentPeriodEnd, periodEndFor } from "./billing-periods.ts";
 import { expireIfDue } from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
 import { StripeApiError } from "./errors.ts";
-import { changedAttributes, emitEvent } from "./events.ts";
+import { emitEvent } from "./events.ts";
 import { invoiceSubscription, markInvoicePaid } from "./invoices.ts";
-import {
-  currentPeriodEnd,
-  endSubscription,
-  periodEndFor,
-  presentSubscription,
-} from "./subscriptions.ts";
+import { emitSubscriptionUpdated, endSubscription } from "./subscription-changes.ts";
 import type { StoredSubscription } from "./types.ts";
 
 /*
@@ -22,7 +18,7 @@ import type { StoredSubscription } from "./types.ts";
 const MAX_RENEWALS_PER_ADVANCE = 500;
 
 function renew(ctx: EmulatorContext, sub: StoredSubscription): void {
-  const before = presentSubscription(ctx, sub);
+  const before = structuredClone(sub);
   const start = currentPeriodEnd(sub);
   for (const item of sub.items.data) {
     item.current_period_start = start;
@@ -35,13 +31,7 @@ function renew(ctx: EmulatorContext, sub: StoredSubscription): void {
     paid: !wasPastDue,
   });
 
-  const after = presentSubscription(ctx, sub);
-  emitEvent(
-    ctx,
-    "customer.subscription.updated",
-    after,
-    changedAttributes(before, after),
-  );
+  emitSubscriptionUpdated(ctx, before, sub);
   emitEvent(ctx, wasPastDue ? "invoice.payment_failed" : "invoice.paid", invoice);
 }
 
@@ -82,7 +72,7 @@ export function failPayment(ctx: EmulatorContext, sub: StoredSubscription): void
   if (sub.status !== "active" && sub.status !== "trialing") {
     throw new StripeApiError(400, `A ${sub.status} subscription has no payment to fail.`);
   }
-  const before = presentSubscription(ctx, sub);
+  const before = structuredClone(sub);
   sub.status = "past_due";
   const invoice = invoiceSubscription(ctx, sub, {
     reason: "subscription_cycle",
@@ -90,13 +80,7 @@ export function failPayment(ctx: EmulatorContext, sub: StoredSubscription): void
   });
 
   emitEvent(ctx, "invoice.payment_failed", invoice);
-  const after = presentSubscription(ctx, sub);
-  emitEvent(
-    ctx,
-    "customer.subscription.updated",
-    after,
-    changedAttributes(before, after),
-  );
+  emitSubscriptionUpdated(ctx, before, sub);
 }
 
 /** The reader fixes their card: the open invoice is paid and the subscription is active again. */
@@ -108,16 +92,10 @@ export function recoverPayment(ctx: EmulatorContext, sub: StoredSubscription): v
     );
   }
   const invoice = ctx.store.invoices.get(String(sub.latest_invoice));
-  const before = presentSubscription(ctx, sub);
+  const before = structuredClone(sub);
   if (invoice && invoice.status === "open") markInvoicePaid(ctx, invoice);
   sub.status = "active";
 
   if (invoice) emitEvent(ctx, "invoice.paid", invoice);
-  const after = presentSubscription(ctx, sub);
-  emitEvent(
-    ctx,
-    "customer.subscription.updated",
-    after,
-    changedAttributes(before, after),
-  );
+  emitSubscriptionUpdated(ctx, before, sub);
 }

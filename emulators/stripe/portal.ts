@@ -4,12 +4,11 @@ import { requireCustomer } from "./customers.ts";
 import { noSuchObject, StripeApiError } from "./errors.ts";
 import { emitEvent } from "./events.ts";
 import { newId } from "./ids.ts";
+import { recoverPayment } from "./lifecycle.ts";
 import { expand, parseParams, text } from "./params.ts";
-import {
-  changeSubscription,
-  requireSubscribablePrice,
-  requireSubscription,
-} from "./subscriptions.ts";
+import { requireRecurringPrice } from "./prices.ts";
+import { changeSubscription } from "./subscription-changes.ts";
+import { requireSubscription } from "./subscriptions.ts";
 import type { StoredPortalSession, StoredPrice, StoredSubscription } from "./types.ts";
 
 const createSchema = z.object({
@@ -53,15 +52,6 @@ export function createPortalSession(
   };
   ctx.store.portalSessions.insert(session);
   emitEvent(ctx, "billing_portal.session.created", session);
-  return session;
-}
-
-export function requirePortalSession(
-  ctx: EmulatorContext,
-  id: string,
-): StoredPortalSession {
-  const session = ctx.store.portalSessions.get(id);
-  if (!session) throw noSuchObject("billing_portal.session", id);
   return session;
 }
 
@@ -125,7 +115,7 @@ export function switchPlan(
     throw new StripeApiError(400, "That plan is not offered in the portal.");
   }
 
-  const price = requireSubscribablePrice(ctx, priceId, "price", sub.currency);
+  const price = requireRecurringPrice(ctx, priceId, "price", sub.currency);
   changeSubscription(ctx, sub, {
     itemPrices: [{ itemId: item.id, price }],
     cancelAtPeriodEnd: false,
@@ -141,4 +131,13 @@ export function setCancelAtPeriodEnd(
   const sub = portalSubscription(ctx, session, subscriptionId);
   if (sub.cancel_at_period_end === cancel && (cancel || sub.cancel_at === null)) return;
   changeSubscription(ctx, sub, { cancelAtPeriodEnd: cancel });
+}
+
+/** "Pay now" on a past_due subscription: the open invoice is paid with the test card. */
+export function payPastDue(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  subscriptionId: string,
+): void {
+  recoverPayment(ctx, portalSubscription(ctx, session, subscriptionId));
 }

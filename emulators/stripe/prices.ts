@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { EmulatorContext } from "./context.ts";
-import { missingParam, noSuchObject, StripeApiError } from "./errors.ts";
+import { invalidParam, missingParam, noSuchObject, StripeApiError } from "./errors.ts";
 import { changedAttributes, emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
@@ -142,8 +142,9 @@ function resolveProductParam(
 
 export function createPrice(ctx: EmulatorContext, raw: unknown): StoredPrice {
   const params = parseParams(createSchema, raw);
-  if (params.lookup_key)
+  if (params.lookup_key) {
     claimLookupKey(ctx, params.lookup_key, params.transfer_lookup_key);
+  }
   const product = resolveProductParam(ctx, params);
 
   const price = buildPrice({ ...params, product }, ctx.store.now());
@@ -210,8 +211,9 @@ function matchesPriceFilters(
   if (params.type && price.type !== params.type) return false;
   if (params.product && price.product !== params.product) return false;
   if (params.currency && price.currency !== params.currency.toLowerCase()) return false;
-  if (params.lookup_keys && !params.lookup_keys.includes(price.lookup_key ?? ""))
+  if (params.lookup_keys && !params.lookup_keys.includes(price.lookup_key ?? "")) {
     return false;
+  }
   const interval = params.recurring?.interval;
   return !interval || price.recurring?.interval === interval;
 }
@@ -225,4 +227,33 @@ export function listPrices(
     .newestFirst()
     .filter((p) => matchesPriceFilters(p, params));
   return expandFrom(ctx, paginate(rows, params, "/v1/prices"), params.expand);
+}
+
+/** Refuses prices a subscription cannot bill: one-time, archived or in another currency. */
+export function requireRecurringPrice(
+  ctx: EmulatorContext,
+  priceId: string,
+  param: string,
+  currency?: string,
+): StoredPrice {
+  const price = requirePrice(ctx, priceId, param);
+  if (!price.active) {
+    throw invalidParam(
+      param,
+      "The price specified is inactive. This field only accepts active prices.",
+    );
+  }
+  if (price.type !== "recurring") {
+    throw invalidParam(
+      param,
+      "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
+    );
+  }
+  if (currency && price.currency !== currency) {
+    throw invalidParam(
+      param,
+      `The price's currency (${price.currency}) must match the subscription's (${currency}).`,
+    );
+  }
+  return price;
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { newId } from "./ids.ts";
 import type {
   CheckoutSubscriptionData,
@@ -149,6 +150,7 @@ export class Store {
     };
 
     const temporary = `${this.statePath}.tmp`;
+    mkdirSync(dirname(this.statePath), { recursive: true });
     writeFileSync(temporary, JSON.stringify(state));
     renameSync(temporary, this.statePath);
   }

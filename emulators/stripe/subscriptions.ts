@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
 import { z } from "zod";
+import { currentPeriodEnd, periodEndFor } from "./billing-periods.ts";
 import type { EmulatorContext } from "./context.ts";
-import { invalidParam, noSuchObject, StripeApiError } from "./errors.ts";
-import { changedAttributes, emitEvent } from "./events.ts";
+import { noSuchObject, StripeApiError } from "./errors.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
 import { invoiceSubscription } from "./invoices.ts";
@@ -12,7 +12,6 @@ import {
   flag,
   integer,
   list,
-  mergeMetadata,
   metadataUpdate,
   oneOf,
   pagination,
@@ -21,64 +20,14 @@ import {
   readExpand,
   text,
 } from "./params.ts";
-import { requirePrice } from "./prices.ts";
-import type { StoredPrice, StoredSubscription, StoredSubscriptionItem } from "./types.ts";
-
-/** `start` plus `count` intervals, with months clamped to the month's last day. */
-export function addInterval(
-  start: number,
-  interval: Stripe.Price.Recurring.Interval,
-  count: number,
-): number {
-  const date = new Date(start * 1000);
-  if (interval === "day") date.setUTCDate(date.getUTCDate() + count);
-  if (interval === "week") date.setUTCDate(date.getUTCDate() + 7 * count);
-  if (interval === "month" || interval === "year") {
-    const months = interval === "year" ? 12 * count : count;
-    const day = date.getUTCDate();
-    date.setUTCDate(1);
-    date.setUTCMonth(date.getUTCMonth() + months);
-    const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0));
-    date.setUTCDate(Math.min(day, lastDay.getUTCDate()));
-  }
-  return Math.floor(date.getTime() / 1000);
-}
-
-/** The end of one billing period of `price` starting at `start`. */
-export function periodEndFor(price: StoredPrice, start: number): number {
-  const recurring = price.recurring;
-  if (!recurring) return start;
-  return addInterval(start, recurring.interval, recurring.interval_count);
-}
-
-/** The current period's end, which every item of a subscription shares. */
-export function currentPeriodEnd(sub: StoredSubscription): number {
-  return sub.items.data[0]?.current_period_end ?? sub.start_date;
-}
-
-function buildItem(
-  subscriptionId: string,
-  price: StoredPrice,
-  quantity: number,
-  period: { start: number; end: number },
-  now: number,
-): StoredSubscriptionItem {
-  return {
-    id: newId("si", 14),
-    object: "subscription_item",
-    billing_thresholds: null,
-    created: now,
-    current_period_end: period.end,
-    current_period_start: period.start,
-    current_trial: null,
-    discounts: [],
-    metadata: {},
-    price: structuredClone(price),
-    quantity,
-    subscription: subscriptionId,
-    tax_rates: [],
-  };
-}
+import { requireRecurringPrice } from "./prices.ts";
+import {
+  changeSubscription,
+  endSubscription,
+  type SubscriptionChange,
+} from "./subscription-changes.ts";
+import { buildItem } from "./subscription-items.ts";
+import type { StoredPrice, StoredSubscription } from "./types.ts";
 
 export interface NewSubscription {
   customer: string;
@@ -270,192 +219,6 @@ export function listSubscriptions(
   return expandFrom(ctx, { ...page, data }, params.expand);
 }
 
-/** Refuses prices a subscription cannot bill: one-time, archived or in another currency. */
-export function requireSubscribablePrice(
-  ctx: EmulatorContext,
-  priceId: string,
-  param: string,
-  currency?: string,
-): StoredPrice {
-  const price = requirePrice(ctx, priceId, param);
-  if (!price.active) {
-    throw invalidParam(
-      param,
-      "The price specified is inactive. This field only accepts active prices.",
-    );
-  }
-  if (price.type !== "recurring") {
-    throw invalidParam(
-      param,
-      "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
-    );
-  }
-  if (currency && price.currency !== currency) {
-    throw invalidParam(
-      param,
-      `The price's currency (${price.currency}) must match the subscription's (${currency}).`,
-    );
-  }
-  return price;
-}
-
-export interface SubscriptionChange {
-  cancelAtPeriodEnd?: boolean;
-  /** A Unix time, or null to remove a scheduled cancellation. */
-  cancelAt?: number | null;
-  /** Replace the price of the given item (no proration, as in the portal). */
-  itemPrices?: { itemId: string; price: StoredPrice; quantity?: number }[];
-  newItems?: { price: StoredPrice; quantity: number }[];
-  deletedItems?: string[];
-  metadata?: Record<string, string> | null;
-  description?: string;
-}
-
-function scheduleCancellation(
-  sub: StoredSubscription,
-  cancelAt: number | null,
-  now: number,
-): void {
-  const periodEnd = currentPeriodEnd(sub);
-  sub.cancel_at = cancelAt;
-  sub.cancel_at_period_end = cancelAt !== null && cancelAt === periodEnd;
-  sub.canceled_at = cancelAt === null ? null : now;
-  sub.cancellation_details = {
-    ...(sub.cancellation_details ?? {
-      comment: null,
-      feedback: null,
-      feedback_option: null,
-    }),
-    reason: cancelAt === null ? null : "cancellation_requested",
-  };
-}
-
-/**
- * Moves every item to a new period starting now, as Stripe does when a plan
- * change alters the billing interval.
- */
-function restartPeriod(sub: StoredSubscription, now: number): void {
-  for (const item of sub.items.data) {
-    item.current_period_start = now;
-    item.current_period_end = periodEndFor(item.price, now);
-  }
-  sub.billing_cycle_anchor = now;
-  if (sub.status === "trialing") {
-    sub.status = "active";
-    sub.trial_end = now;
-  }
-}
-
-function changeItems(
-  ctx: EmulatorContext,
-  sub: StoredSubscription,
-  change: SubscriptionChange,
-): boolean {
-  const now = ctx.store.now();
-  const before = sub.items.data.map((item) => item.price.recurring?.interval);
-  const period = {
-    start: sub.items.data[0]?.current_period_start ?? now,
-    end: currentPeriodEnd(sub),
-  };
-
-  for (const { itemId, price, quantity } of change.itemPrices ?? []) {
-    const item = sub.items.data.find((candidate) => candidate.id === itemId);
-    if (!item) throw noSuchObject("subscription item", itemId, "items");
-    item.price = structuredClone(price);
-    if (quantity !== undefined) item.quantity = quantity;
-  }
-  for (const { price, quantity } of change.newItems ?? []) {
-    sub.items.data.push(buildItem(sub.id, price, quantity, period, now));
-  }
-  sub.items.data = sub.items.data.filter(
-    (item) => !change.deletedItems?.includes(item.id),
-  );
-
-  const after = sub.items.data.map((item) => item.price.recurring?.interval);
-  const intervalChanged = after.some((interval, index) => interval !== before[index]);
-  if (intervalChanged) restartPeriod(sub, now);
-  return intervalChanged;
-}
-
-/**
- * Applies a change from the API or the portal and emits
- * `customer.subscription.updated` with the previous values. A change of billing
- * interval starts a new period and bills it (`invoice.paid`).
- */
-export function changeSubscription(
-  ctx: EmulatorContext,
-  sub: StoredSubscription,
-  change: SubscriptionChange,
-): StoredSubscription {
-  if (sub.status === "canceled") {
-    throw new StripeApiError(
-      400,
-      "A canceled subscription can only update its cancellation_details and metadata.",
-    );
-  }
-  const before = presentSubscription(ctx, sub);
-  const now = ctx.store.now();
-
-  const restarted = changeItems(ctx, sub, change);
-  if (change.cancelAtPeriodEnd !== undefined) {
-    scheduleCancellation(
-      sub,
-      change.cancelAtPeriodEnd ? currentPeriodEnd(sub) : null,
-      now,
-    );
-  }
-  if (change.cancelAt !== undefined) scheduleCancellation(sub, change.cancelAt, now);
-  if (change.metadata !== undefined)
-    sub.metadata = mergeMetadata(sub.metadata, change.metadata);
-  if (change.description !== undefined) sub.description = change.description;
-  const invoice = restarted
-    ? invoiceSubscription(ctx, sub, { reason: "subscription_update", paid: true })
-    : null;
-
-  const after = presentSubscription(ctx, sub);
-  emitEvent(
-    ctx,
-    "customer.subscription.updated",
-    after,
-    changedAttributes(before, after),
-  );
-  if (invoice) emitEvent(ctx, "invoice.paid", invoice);
-  return sub;
-}
-
-/** Ends a subscription now and emits `customer.subscription.deleted`. */
-export function endSubscription(
-  ctx: EmulatorContext,
-  sub: StoredSubscription,
-  details: {
-    endedAt?: number;
-    comment?: string;
-    feedback?: Stripe.Subscription.CancellationDetails.Feedback;
-  } = {},
-): StoredSubscription {
-  const before = presentSubscription(ctx, sub);
-  const endedAt = details.endedAt ?? ctx.store.now();
-
-  sub.status = "canceled";
-  sub.ended_at = endedAt;
-  sub.canceled_at = sub.canceled_at ?? endedAt;
-  sub.cancellation_details = {
-    comment: details.comment ?? sub.cancellation_details?.comment ?? null,
-    feedback: details.feedback ?? sub.cancellation_details?.feedback ?? null,
-    feedback_option: null,
-    reason: "cancellation_requested",
-  };
-
-  const after = presentSubscription(ctx, sub);
-  emitEvent(
-    ctx,
-    "customer.subscription.deleted",
-    after,
-    changedAttributes(before, after),
-  );
-  return sub;
-}
-
 const cancelAtParam = z.union([
   z.literal("").transform(() => null),
   integer,
@@ -496,12 +259,15 @@ function itemChanges(
   items.forEach((item, index) => {
     const param = `items[${index}][price]`;
     const price = item.price
-      ? requireSubscribablePrice(ctx, item.price, param, sub.currency)
+      ? requireRecurringPrice(ctx, item.price, param, sub.currency)
       : undefined;
-    if (item.id && item.deleted) change.deletedItems.push(item.id);
-    else if (item.id && price)
+    if (item.id && item.deleted) {
+      change.deletedItems.push(item.id);
+    } else if (item.id && price) {
       change.itemPrices.push({ itemId: item.id, price, quantity: item.quantity });
-    else if (price) change.newItems.push({ price, quantity: item.quantity ?? 1 });
+    } else if (price) {
+      change.newItems.push({ price, quantity: item.quantity ?? 1 });
+    }
   });
   return change;
 }

@@ -33,8 +33,9 @@ function passesLuhn(digits: string): boolean {
 function expiryProblem(expiry: string, now: Date): string | null {
   const match = /^(\d{1,2})\s*\/?\s*(\d{2})$/.exec(expiry.trim());
   const month = Number(match?.[1]);
-  if (!match || month < 1 || month > 12)
+  if (!match || month < 1 || month > 12) {
     return "Your card's expiration date is incomplete.";
+  }
 
   const year = 2000 + Number(match[2]);
   const thisYear = now.getUTCFullYear();
@@ -52,8 +53,9 @@ export function cardProblem(card: CardInput, now: Date): string | null {
   }
   const expiry = expiryProblem(card.expiry, now);
   if (expiry) return expiry;
-  if (!/^\d{3,4}$/.test(card.cvc.trim()))
+  if (!/^\d{3,4}$/.test(card.cvc.trim())) {
     return "Your card's security code is incomplete.";
+  }
 
   if (digits === SUCCEEDING_CARD) return null;
   return (

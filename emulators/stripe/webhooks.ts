@@ -34,7 +34,7 @@ const eventList = list(text.min(1)).refine((events) => events.length > 0, {
 });
 
 /** The public form: everything except the secret. */
-export function presentEndpoint(endpoint: StoredWebhookEndpoint): Stripe.WebhookEndpoint {
+function presentEndpoint(endpoint: StoredWebhookEndpoint): Stripe.WebhookEndpoint {
   const { secret: _, ...shown } = endpoint;
   return shown;
 }
@@ -103,8 +103,9 @@ export function updateWebhookEndpoint(
   if (params.url) endpoint.url = params.url;
   if (params.enabled_events) endpoint.enabled_events = params.enabled_events;
   if (params.description !== undefined) endpoint.description = params.description;
-  if (params.disabled !== undefined)
+  if (params.disabled !== undefined) {
     endpoint.status = params.disabled ? "disabled" : "enabled";
+  }
   endpoint.metadata = mergeMetadata(endpoint.metadata, params.metadata);
   return presentEndpoint(endpoint);
 }

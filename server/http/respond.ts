@@ -84,10 +84,13 @@ export async function succeedRequest(
 
 /** A `next` path from a form, accepted only when it stays on this site. */
 export function safeNextPath(next: string | undefined, fallback: string): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) {
-    return fallback;
-  }
-  return next;
+  if (!next?.startsWith("/")) return fallback;
+
+  // Browsers drop tabs and newlines from URLs and read a backslash as a slash,
+  // so "/\tevil.example" or "/\\evil.example" would become "//evil.example".
+  const offSite = next.startsWith("//") || next.includes("\\");
+  const hasControl = /[\u0000-\u0020\u007f]/.test(next);
+  return offSite || hasControl ? fallback : next;
 }
 
 /**

@@ -73,7 +73,8 @@ describe("Checkout", () => {
 
     expect(response.status).toBe(200);
     expect(page).toContain("Core Stacker");
-    expect(page).toContain("$12.00 per month");
+    expect(page).toContain('id="amount-due">$12.00</p>');
+    expect(page).toContain("per month");
     expect(page).toContain(customer.email);
     expect(page).toContain("4242 4242 4242 4242");
     expect(page).toContain('name="card_number"');

@@ -13,7 +13,7 @@ afterAll(() => {
 
 describe("state", () => {
   test("with a statePath, a restarted emulator keeps catalog, customers and subscriptions", async () => {
-    const statePath = join(folder, "stripe.json");
+    const statePath = join(folder, "not-yet-created", "stripe.json");
     const first = await startStripeEmulator({ statePath });
     const { customer, subscription } = await subscribe(stripeFor(first), "core_monthly");
     const prices = await stripeFor(first).prices.list({ limit: 100 });

@@ -123,6 +123,20 @@ describe("billing portal", () => {
     ).toEqual([false, true]);
   });
 
+  test("a portal session cannot act on another customer's subscription", async () => {
+    const { subscription } = await subscribe(stripe, "core_monthly");
+    const { customer: other } = await subscribe(stripe, "spark_monthly");
+    const portal = await openPortal(other.id);
+
+    const response = await submitForm(
+      `${portal.url}/subscriptions/${subscription.id}/cancel`,
+    );
+
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("belongs to another customer");
+    expect((await stripe.subscriptions.retrieve(subscription.id)).cancel_at).toBeNull();
+  });
+
   test("a portal session for an unknown customer is refused", async () => {
     await expect(openPortal("cus_nobody")).rejects.toMatchObject({ statusCode: 404 });
   });

@@ -32,6 +32,8 @@ export interface Stack {
   stripeUrl: string;
   resendEmulator: ResendEmulator;
   resendUrl: string;
+  /** The signing secret the server verifies webhooks with. */
+  webhookSecret: string;
   databasePath: string;
   distDir: string;
   server: ServerProcess;
@@ -120,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stripeUrl: stripeEmulator.url,
     resendEmulator,
     resendUrl: resendEmulator.url,
+    webhookSecret,
     databasePath,
     distDir,
     server,

@@ -306,7 +306,14 @@ describe("signing in", () => {
 
   it("never sends the reader to another site after signing in", async () => {
     const reader = await stack.signUp(newAddress());
-    for (const next of ["//evil.example/", "https://evil.example/", "/\\evil.example"]) {
+    const offSite = [
+      "//evil.example/",
+      "https://evil.example/",
+      "/\\evil.example",
+      "/\t/evil.example/",
+      "/\n/evil.example/",
+    ];
+    for (const next of offSite) {
       const response = await stack.post("/api/auth/login", {
         email: reader.email,
         password: reader.password,

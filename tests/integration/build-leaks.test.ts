@@ -1,4 +1,12 @@
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import {
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,10 +71,15 @@ describe("the example publication's bundles", () => {
 
   it("puts those sentences in the tier's full page (so the check above can see them)", async () => {
     for (const example of await examplePosts()) {
-      const page = await readFile(gatedFile(example.tier, `${example.url}index.html`), "utf8");
+      const page = await readFile(
+        gatedFile(example.tier, `${example.url}index.html`),
+        "utf8",
+      );
       const text = visibleText(page);
       const found = example.gatedSentences.filter((sentence) => text.includes(sentence));
-      expect(found.length / example.gatedSentences.length, example.file).toBeGreaterThan(0.9);
+      expect(found.length / example.gatedSentences.length, example.file).toBeGreaterThan(
+        0.9,
+      );
     }
   });
 
@@ -130,17 +143,30 @@ describe("the leak guard", { timeout: 120_000 }, () => {
     const searchIndex = `
       import { readdirSync, readFileSync } from "node:fs";
       import path from "node:path";
-      export const data = { permalink: "/search.json" };
-      export function render(data) {
-        const dir = path.join(path.dirname(data.page.inputPath), "posts");
-        const docs = readdirSync(dir).map((name) => readFileSync(path.join(dir, name), "utf8"));
-        return JSON.stringify(docs);
+      export default class SearchIndex {
+        data() {
+          return { permalink: "/search.json" };
+        }
+        render(data) {
+          const dir = path.join(path.dirname(data.page.inputPath), "posts");
+          const read = (name) => readFileSync(path.join(dir, name), "utf8");
+          return JSON.stringify(readdirSync(dir).map(read));
+        }
       }`;
-    site = await createFixtureSite({ "posts/rotation.md": gatedPost, "search.11ty.js": searchIndex });
+    site = await createFixtureSite({
+      "posts/rotation.md": gatedPost,
+      "search.11ty.js": searchIndex,
+    });
 
-    const build = buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+    const build = buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
 
-    await expect(build).rejects.toThrow(/posts\/rotation\.md \(core\) leaks into public\/search\.json/);
+    await expect(build).rejects.toThrow(
+      /posts\/rotation\.md \(core\) leaks into public\/search\.json/,
+    );
     await expect(lstat(site.distDir)).rejects.toThrow();
     expect(await readdir(path.join(site.root, ".dist-builds"))).toEqual([]);
   });
@@ -148,14 +174,23 @@ describe("the leak guard", { timeout: 120_000 }, () => {
   it("fails when gated text reaches a <meta> description, keeping the old build live", async () => {
     await site?.remove();
     site = await createFixtureSite({ "posts/rotation.md": gatedPost });
-    const first = await buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+    const first = await buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
 
     const leaky = gatedPost.replace("tier: core", `tier: core\ndescription: ${secret}`);
-    const { writeFile } = await import("node:fs/promises");
     await writeFile(path.join(site.contentDir, "posts/rotation.md"), leaky);
-    const build = buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+    const build = buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
 
-    await expect(build).rejects.toThrow(/leaks into public\/posts\/rotation\/index\.html/);
+    await expect(build).rejects.toThrow(
+      /leaks into public\/posts\/rotation\/index\.html/,
+    );
     expect(await readlink(site.distDir)).toBe(`.dist-builds/${first.buildId}`);
   });
 });
@@ -166,14 +201,20 @@ async function examplePosts(): Promise<ExamplePost[]> {
   for (const file of await listAll(path.join(contentDir, "posts"))) {
     if (!file.endsWith(".md")) continue;
     const source = await readFile(path.join(contentDir, "posts", file), "utf8");
-    const [, frontMatter = "", body = ""] = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(source) ?? [];
+    const [, frontMatter = "", body = ""] =
+      /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(source) ?? [];
     const tier = /^tier:\s*(\S+)/m.exec(frontMatter)?.[1] ?? "free";
     if (tier === "free") continue;
 
     const hasTeaser = /^teaser:/m.test(frontMatter);
     const gatedPart = hasTeaser ? body : (body.split(/^<!-- paywall -->$/m)[1] ?? body);
     const slug = file.replace(/\/index\.md$/, "").replace(/\.md$/, "");
-    posts.push({ file, url: `/posts/${slug}/`, tier, gatedSentences: sentencesOf(gatedPart) });
+    posts.push({
+      file,
+      url: `/posts/${slug}/`,
+      tier,
+      gatedSentences: sentencesOf(gatedPart),
+    });
   }
   return posts;
 }
@@ -207,7 +248,9 @@ function visibleText(html: string): string {
 }
 
 async function readTexts(root: string): Promise<{ file: string; text: string }[]> {
-  const files = (await listAll(root)).filter((file) => /\.(html|xml|json|txt|js|svg)$/.test(file));
+  const files = (await listAll(root)).filter((file) =>
+    /\.(html|xml|json|txt|js|svg)$/.test(file),
+  );
   return Promise.all(
     files.map(async (file) => ({
       file,

@@ -53,7 +53,10 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
 
   it("stops when a page claims a gated post's URL", async () => {
     const error = await buildError({
-      "posts/runbook.md": post({ title: "Runbook", tier: "core" }, "Open.\n\n<!-- paywall -->\n\nClosed."),
+      "posts/runbook.md": post(
+        { title: "Runbook", tier: "core" },
+        "Open.\n\n<!-- paywall -->\n\nClosed.",
+      ),
       "elsewhere.md": post({ title: "Squatter", permalink: "/posts/runbook/" }, "Mine."),
     });
 
@@ -73,7 +76,10 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
 
   it("stops on a paywall marker inside a paragraph", async () => {
     const error = await buildError({
-      "posts/inline.md": post({ title: "Inline", tier: "core" }, "Open <!-- paywall --> closed."),
+      "posts/inline.md": post(
+        { title: "Inline", tier: "core" },
+        "Open <!-- paywall --> closed.",
+      ),
     });
 
     expect(error.message).toContain("posts/inline.md");
@@ -81,7 +87,9 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
   });
 
   it("publishes nothing when the build fails", async () => {
-    await buildError({ "posts/bad.md": post({ title: "Bad", tier: "platinum" }, "Body.") });
+    await buildError({
+      "posts/bad.md": post({ title: "Bad", tier: "platinum" }, "Body."),
+    });
 
     await expect(lstat(site?.distDir ?? "")).rejects.toThrow();
   });

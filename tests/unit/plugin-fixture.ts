@@ -14,7 +14,9 @@ export interface FixtureSite {
   remove(): Promise<void>;
 }
 
-export async function createFixtureSite(files: Record<string, string>): Promise<FixtureSite> {
+export async function createFixtureSite(
+  files: Record<string, string>,
+): Promise<FixtureSite> {
   const root = await mkdtemp(path.join(tmpdir(), "tierwall-site-"));
   const contentDir = path.join(root, "content");
 

@@ -17,7 +17,9 @@ const manifest: Manifest = {
 
 describe("manifest routing", () => {
   it("finds a gated page by its canonical path", () => {
-    expect(lookupRoute(manifest, "/posts/runbook/")?.file).toBe("posts/runbook/index.html");
+    expect(lookupRoute(manifest, "/posts/runbook/")?.file).toBe(
+      "posts/runbook/index.html",
+    );
   });
 
   it("finds a gated page without its trailing slash", () => {
@@ -34,7 +36,11 @@ describe("manifest routing", () => {
 
   it("finds an attachment, which has no teaser", () => {
     const route = lookupRoute(manifest, "/posts/runbook/chart.svg");
-    expect(route).toEqual({ tier: "core", file: "posts/runbook/chart.svg", teaser: false });
+    expect(route).toEqual({
+      tier: "core",
+      file: "posts/runbook/chart.svg",
+      teaser: false,
+    });
   });
 
   it("does not treat an attachment path with a slash as a page", () => {

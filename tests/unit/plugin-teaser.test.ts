@@ -40,7 +40,9 @@ describe("teaser extraction", () => {
   });
 
   it("splits at the first marker only", () => {
-    const { teaser, gated } = parts("A\n\n<!-- paywall -->\n\nB\n\n<!-- paywall -->\n\nC");
+    const { teaser, gated } = parts(
+      "A\n\n<!-- paywall -->\n\nB\n\n<!-- paywall -->\n\nC",
+    );
     expect(teaser).toBe("A");
     expect(gated).toContain("B");
     expect(gated).toContain("C");
@@ -75,7 +77,9 @@ describe("gated sentences for the leak scan", () => {
       source
         .split(/\n{2,}/)
         .filter((block) => block.trim())
-        .map((block) => `<p>${block.replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")}</p>`)
+        .map(
+          (block) => `<p>${block.replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")}</p>`,
+        )
         .join("\n"),
   };
 
@@ -91,7 +95,10 @@ describe("gated sentences for the leak scan", () => {
 
   it("takes distinctive sentences in a normalised form", () => {
     const sentences = gatedSentences(
-      gatedPost("", "The **replica** lagged by ten minutes. It broke. We fixed the alert today."),
+      gatedPost(
+        "",
+        "The **replica** lagged by ten minutes. It broke. We fixed the alert today.",
+      ),
       markdown,
     );
     expect(sentences).toEqual([
@@ -112,15 +119,16 @@ describe("gated sentences for the leak scan", () => {
   });
 });
 
-describe("text helpers", () => {
+describe("plain-text extraction", () => {
   it("decodes named and numeric entities", () => {
-    expect(decodeEntities("it&#39;s &amp; &#x2014; &mdash; &hellip;")).toBe("it's & — — …");
+    expect(decodeEntities("it&#39;s &amp; &#x2014; &mdash; &hellip;")).toBe(
+      "it's & — — …",
+    );
   });
 
   it("keeps block boundaries when stripping HTML", () => {
-    expect(splitSentences(htmlToText("<h2>Title here</h2><p>One <em>two</em>.</p>"))).toEqual([
-      "Title here",
-      "One two.",
-    ]);
+    expect(
+      splitSentences(htmlToText("<h2>Title here</h2><p>One <em>two</em>.</p>")),
+    ).toEqual(["Title here", "One two."]);
   });
 });

@@ -21,7 +21,8 @@ function formatDate(iso) {
 
 document.addEventListener("alpine:init", () => {
   window.Alpine.data("account", () => ({
-    checkoutSuccess: new URLSearchParams(window.location.search).get("checkout") === "success",
+    checkoutSuccess:
+      new URLSearchParams(window.location.search).get("checkout") === "success",
 
     get loaded() {
       return this.$store.session.loaded;
@@ -42,7 +43,9 @@ document.addEventListener("alpine:init", () => {
 
     get endsSoon() {
       const subscription = this.user?.subscription;
-      return Boolean(subscription && (subscription.cancelAtPeriodEnd || subscription.cancelAt));
+      return Boolean(
+        subscription && (subscription.cancelAtPeriodEnd || subscription.cancelAt),
+      );
     },
 
     /** "Renews on" for a running plan, "Ends on" for one that was canceled. */
@@ -56,7 +59,11 @@ document.addEventListener("alpine:init", () => {
     get periodDate() {
       const subscription = this.user?.subscription;
       if (!subscription) return "";
-      return formatDate(this.endsSoon ? (subscription.cancelAt ?? subscription.currentPeriodEnd) : subscription.currentPeriodEnd);
+      return formatDate(
+        this.endsSoon
+          ? (subscription.cancelAt ?? subscription.currentPeriodEnd)
+          : subscription.currentPeriodEnd,
+      );
     },
   }));
 });

@@ -3,9 +3,13 @@
 
 /** Only same-site paths: never let a link send readers to another site after signing in. */
 function safeNext(value) {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\")
-    ? value
-    : "";
+  if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\"))
+    return "";
+  // Browsers drop tabs and newlines from URLs, which could turn "/\t/x" into "//x".
+  const hasControl = [...value].some(
+    (c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f,
+  );
+  return hasControl ? "" : value;
 }
 
 document.addEventListener("alpine:init", () => {

@@ -6,20 +6,23 @@
 //               in another tab), so offer to load the full page
 
 document.addEventListener("alpine:init", () => {
-  window.Alpine.data("paywall", (/** @type {{ tier: string, path: string }} */ options) => ({
-    tier: options.tier,
-    path: options.path,
+  window.Alpine.data(
+    "paywall",
+    (/** @type {{ tier: string, path: string }} */ options) => ({
+      tier: options.tier,
+      path: options.path,
 
-    get mode() {
-      const session = this.$store.session;
-      const user = session.user;
-      if (!user) return "anonymous";
-      if (session.rank(user.tier) >= session.rank(this.tier)) return "entitled";
-      return session.hasLiveSubscription ? "manage" : "upgrade";
-    },
+      get mode() {
+        const session = this.$store.session;
+        const user = session.user;
+        if (!user) return "anonymous";
+        if (session.rank(user.tier) >= session.rank(this.tier)) return "entitled";
+        return session.hasLiveSubscription ? "manage" : "upgrade";
+      },
 
-    get currentTierName() {
-      return this.$store.session.user?.tierName ?? "";
-    },
-  }));
+      get currentTierName() {
+        return this.$store.session.user?.tierName ?? "";
+      },
+    }),
+  );
 });

@@ -19,12 +19,15 @@ document.addEventListener("alpine:init", () => {
     async load() {
       this.state = "loading";
       try {
-        const response = await fetch("/api/pricing", { headers: { accept: "application/json" } });
+        const response = await fetch("/api/pricing", {
+          headers: { accept: "application/json" },
+        });
         if (!response.ok) throw new Error(`GET /api/pricing answered ${response.status}`);
         const body = await response.json();
         this.tiers = Array.isArray(body.tiers) ? body.tiers : [];
         this.state = this.tiers.length > 0 ? "ready" : "error";
-        if (!this.intervals.includes(this.interval)) this.interval = this.intervals[0] ?? "month";
+        if (!this.intervals.includes(this.interval))
+          this.interval = this.intervals[0] ?? "month";
       } catch {
         this.state = "error";
       }
@@ -32,7 +35,9 @@ document.addEventListener("alpine:init", () => {
 
     /** Billing periods offered by at least one tier, monthly first. */
     get intervals() {
-      const offered = new Set(this.tiers.flatMap((tier) => tier.prices.map((p) => p.interval)));
+      const offered = new Set(
+        this.tiers.flatMap((tier) => tier.prices.map((p) => p.interval)),
+      );
       return ["month", "year"].filter((interval) => offered.has(interval));
     },
 

@@ -6,7 +6,14 @@
 // currentPeriodEnd, cancelAt }, notice }.
 
 /** @type {string[]} statuses in which the reader still has a subscription to manage */
-const LIVE_STATUSES = ["active", "trialing", "past_due", "unpaid", "incomplete", "paused"];
+const LIVE_STATUSES = [
+  "active",
+  "trialing",
+  "past_due",
+  "unpaid",
+  "incomplete",
+  "paused",
+];
 
 function readTiers() {
   const element = document.getElementById("tierwall-tiers");

@@ -51,10 +51,11 @@ export function responseSchema(
   const schema =
     doc.paths?.[path]?.[method]?.responses?.[status]?.content?.["application/json"]
       ?.schema;
-  if (!schema)
+  if (!schema) {
     throw new Error(
       `The contract has no ${status} response for ${method.toUpperCase()} ${path}`,
     );
+  }
   return schema;
 }
 
@@ -125,8 +126,9 @@ function checkCombinators(
     const results = checkBranches(check, schema.oneOf, value, path);
     const passing = results.filter((r) => r.length === 0).length;
     if (passing === 0) problems.push(...closest(results, path));
-    if (passing > 1)
+    if (passing > 1) {
       problems.push({ path, message: "matches more than one oneOf branch" });
+    }
   }
   for (const branch of schema.allOf ?? [])
     problems.push(...validate(check, branch, value, path));
@@ -177,17 +179,18 @@ function checkObject(
 ) {
   const problems: SchemaProblem[] = [];
   for (const name of schema.required ?? []) {
-    if (value[name] === undefined)
+    if (value[name] === undefined) {
       problems.push({ path, message: `missing required property "${name}"` });
+    }
   }
   for (const [name, child] of Object.entries(value)) {
     const childPath = `${path}.${name}`;
     const declared = schema.properties?.[name];
     const extra = schema.additionalProperties;
     if (declared) problems.push(...validate(check, declared, child, childPath));
-    else if (typeof extra === "object")
+    else if (typeof extra === "object") {
       problems.push(...validate(check, extra, child, childPath));
-    else if (check.strict && schema.properties && extra !== true) {
+    } else if (check.strict && schema.properties && extra !== true) {
       problems.push({ path: childPath, message: "property not in the schema" });
     }
   }

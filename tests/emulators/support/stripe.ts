@@ -157,8 +157,9 @@ export async function flushWebhooks(emulator: StripeEmulator): Promise<void> {
     method: "POST",
   });
   const result = (await response.json()) as { settled: boolean; pending: number };
-  if (!result.settled)
+  if (!result.settled) {
     throw new Error(`${result.pending} webhook deliveries still pending`);
+  }
 }
 
 export interface EmulatorEvent {
