@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { getPort } from "get-port-please";
 import { startResendEmulator } from "../emulators/resend/index.ts";
 import { startStripeEmulator } from "../emulators/stripe/index.ts";
+import { watchSite } from "../plugin/watch.ts";
 import tierwall from "../tierwall.config.ts";
 import {
   emulatorStripeClient,
@@ -48,16 +48,20 @@ async function startOfflineResend(): Promise<Record<string, string>> {
   return { RESEND_BASE_URL: emulator.url, RESEND_API_KEY: "re_tierwall_offline" };
 }
 
-function watchSite(distDir: string): void {
-  const eleventyCli = resolve(repoRoot, "node_modules/@11ty/eleventy/cmd.cjs");
-  const watcher = spawn(
-    process.execPath,
-    ["--import", "tsx", eleventyCli, "--config=eleventy.config.ts", "--watch", "--quiet"],
-    { cwd: repoRoot, env: { ...process.env, DIST_DIR: distDir }, stdio: "inherit" },
-  );
-  stopHandlers.push(async () => {
-    watcher.kill("SIGTERM");
+/** Rebuilds the site whenever content/ or theme/ change; the server picks each build up. */
+async function watchForChanges(distDir: string): Promise<void> {
+  const watcher = await watchSite({
+    distDir,
+    quiet: true,
+    onBuild: (result) => step(`Rebuilt the site: ${result.buildId}`),
+    onError: (error) =>
+      console.error(
+        `[start] The rebuild failed; still serving the last good build.\n${error.message}`,
+      ),
   });
+  stopHandlers.push(async () => watcher.close());
+  if (watcher.first instanceof Error) throw watcher.first;
+  step("Watching content/ and theme/ for changes");
 }
 
 async function stopAll(): Promise<void> {
@@ -93,8 +97,9 @@ const main = defineCommand({
     if (offlineResend) Object.assign(env, await startOfflineResend());
 
     step("Building the site and the server…");
+    // In development the watcher's first build is the site build.
     await Promise.all([
-      runSiteBuild(distDir),
+      args.dev ? watchForChanges(distDir) : runSiteBuild(distDir),
       runServerBuild(outputDir, resolve(repoRoot, ".nitro")),
     ]);
 
@@ -115,7 +120,6 @@ const main = defineCommand({
     server.child.once("exit", (code) => {
       if (code !== 0 && code !== null) void stopAll().then(() => process.exit(code));
     });
-    if (args.dev) watchSite(distDir);
 
     console.log(`
   ${tierwall.site.name} is live at ${siteUrl}

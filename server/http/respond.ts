@@ -89,7 +89,9 @@ export function safeNextPath(next: string | undefined, fallback: string): string
   // Browsers drop tabs and newlines from URLs and read a backslash as a slash,
   // so "/\tevil.example" or "/\\evil.example" would become "//evil.example".
   const offSite = next.startsWith("//") || next.includes("\\");
-  const hasControl = /[\u0000-\u0020\u007f]/.test(next);
+  const hasControl = [...next].some(
+    (c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f,
+  );
   return offSite || hasControl ? fallback : next;
 }
 

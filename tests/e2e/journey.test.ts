@@ -79,7 +79,10 @@ describe("a new reader in the browser", () => {
 
   it("subscribes to Core and pays on the Checkout page", async () => {
     await page.goto(`${stack.baseUrl}/`);
-    await page.locator('[data-testid="tier-card"][data-tier="core"]').getByTestId("subscribe-button").click();
+    await page
+      .locator('[data-testid="tier-card"][data-tier="core"]')
+      .getByTestId("subscribe-button")
+      .click();
     await page.waitForURL((url) => url.toString().startsWith(stack.stripeUrl));
 
     await page.fill('input[name="card_number"]', "4242 4242 4242 4242");
