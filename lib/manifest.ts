@@ -1,7 +1,9 @@
 /**
  * The build manifest, written by the Eleventy plugin to `dist/manifest.json` and
  * read by the server. Only gated paths appear in `routes`; every other path is
- * served from `dist/public/`.
+ * served from `dist/public/`. The paid tiers' full-text feeds are listed under
+ * `feeds`, apart from `routes`, because no URL path leads to them: the server
+ * hands one out only for a reader's private feed address.
  */
 
 export interface GatedRoute {
@@ -20,6 +22,11 @@ export interface Manifest {
   tiers: string[];
   /** Keys are URL paths: "/posts/slug/" for pages, "/posts/slug/chart.png" for files. */
   routes: Record<string, GatedRoute>;
+  /**
+   * Tier id → the tier's full-text feed, relative to `dist/gated/<tier>/`.
+   * Absent in builds made before private feeds existed.
+   */
+  feeds?: Record<string, string>;
 }
 
 /**

@@ -24,12 +24,21 @@ export interface BuildTarget {
   quiet: boolean;
   /** Set once this target's build is live; a watch-mode rebuild then takes a new ID. */
   published: boolean;
+  /**
+   * Whether posts with `draft: true` are published, with a "Draft" badge. Only
+   * development builds do this; a production build leaves no trace of a draft.
+   */
+  includeDrafts?: boolean;
+  /** Warnings for writers from the current build, each already printed once. */
+  warnings?: string[];
 }
 
 export interface BuildTargetOptions {
   distDir?: string;
   contentDir?: string;
   quiet?: boolean;
+  /** Publish drafts; defaults to the environment variable TIERWALL_DRAFTS=1. */
+  includeDrafts?: boolean;
   /** Tells the caller (`buildSite`) which build the config file prepared. */
   onPrepared?: (target: BuildTarget) => void;
 }
@@ -76,6 +85,8 @@ export function prepareBuildTarget(eleventyConfig: EleventyConfig): BuildTarget 
     stagingDir: path.join(buildsDir, `.staging-${buildId}`),
     quiet: request.quiet ?? false,
     published: false,
+    includeDrafts: request.includeDrafts ?? process.env.TIERWALL_DRAFTS === "1",
+    warnings: [],
   };
 
   mkdirSync(target.stagingDir, { recursive: true });
@@ -94,6 +105,7 @@ export async function beginBuild(target: BuildTarget): Promise<void> {
     target.buildId = createBuildId();
     target.published = false;
   }
+  target.warnings = [];
   await rm(target.stagingDir, { recursive: true, force: true });
   await mkdir(target.stagingDir, { recursive: true });
 }

@@ -2,7 +2,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Eleventy from "@11ty/eleventy";
 import { register } from "tsx/esm/api";
-import { discardStagingFolder, requestBuildTarget } from "./build-target.ts";
+import {
+  type BuildTarget,
+  discardStagingFolder,
+  requestBuildTarget,
+} from "./build-target.ts";
 import type { EleventyConfig } from "./eleventy-types.ts";
 
 /**
@@ -15,11 +19,15 @@ export interface BuildSiteOptions {
   distDir?: string;
   contentDir?: string;
   quiet?: boolean;
+  /** Publish `draft: true` posts with a "Draft" badge; for development only. */
+  includeDrafts?: boolean;
 }
 
 export interface BuildSiteResult {
   buildId: string;
   distDir: string;
+  /** Warnings for writers (already printed), e.g. a gated post with no teaser. */
+  warnings: string[];
 }
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -30,7 +38,7 @@ export async function buildSite(
 ): Promise<BuildSiteResult> {
   allowTypeScriptConfig();
 
-  let target: { buildId: string; distDir: string; stagingDir: string } | undefined;
+  let target: BuildTarget | undefined;
   const eleventy = new Eleventy(undefined, undefined, {
     configPath: path.join(projectRoot, "eleventy.config.ts"),
     quietMode: options.quiet ?? false,
@@ -39,6 +47,7 @@ export async function buildSite(
         distDir: options.distDir,
         contentDir: options.contentDir ?? path.join(projectRoot, "content"),
         quiet: options.quiet,
+        includeDrafts: options.includeDrafts,
         onPrepared: (prepared) => {
           target = prepared;
         },
@@ -58,7 +67,11 @@ export async function buildSite(
   }
   if (!target)
     throw new Error("[build] eleventy.config.ts did not prepare a build target");
-  return { buildId: target.buildId, distDir: target.distDir };
+  return {
+    buildId: target.buildId,
+    distDir: target.distDir,
+    warnings: target.warnings ?? [],
+  };
 }
 
 /**

@@ -10,13 +10,19 @@ import {
   FULL_EDITION_SUFFIX,
   fullEditionPath,
   type GatedPost,
+  isDraft,
   isInsidePostFolder,
   locatePost,
   readPostFrontMatter,
   relativeToInput,
   resolvePostTier,
 } from "./posts.ts";
-import { splitAtPaywall } from "./teaser.ts";
+import {
+  hasPaywallMarker,
+  markGatedSection,
+  type PostParts,
+  splitAtPaywall,
+} from "./teaser.ts";
 
 /**
  * The two editions of every post. The post's own file becomes the public
@@ -30,6 +36,21 @@ import { splitAtPaywall } from "./teaser.ts";
 export interface PostRegistry {
   posts: Map<string, PostWithAttachments>;
   gatedPosts: Map<string, GatedPost>;
+  /**
+   * The Markdown each post's public summary is cut from, by source file: the
+   * teaser of a gated post, the `description` or body of a free one.
+   */
+  summaries: Map<string, string>;
+}
+
+export function createPostRegistry(): PostRegistry {
+  return { posts: new Map(), gatedPosts: new Map(), summaries: new Map() };
+}
+
+export function clearPostRegistry(registry: PostRegistry): void {
+  registry.posts.clear();
+  registry.gatedPosts.clear();
+  registry.summaries.clear();
 }
 
 /** A virtual twin of every post file, rendered whole, for the gated bundles. */
@@ -71,12 +92,15 @@ export interface PrepareContext {
   config: TierwallConfig;
   inputDir: string;
   registry: PostRegistry;
+  /** Development builds publish drafts; production builds drop them entirely. */
+  includeDrafts: boolean;
+  warn(file: string, problem: string, fix: string): void;
 }
 
 /**
  * The preprocessor: validates a post's front matter and decides what Markdown
- * each edition renders. Returning `false` drops a template; `undefined` leaves
- * it alone.
+ * each edition renders. Returning `false` drops a template (from the output,
+ * every collection and the manifest); `undefined` leaves it alone.
  */
 export function preparePostSource(
   inputPath: string,
@@ -92,19 +116,21 @@ export function preparePostSource(
   const location = locatePost(relative);
 
   if (!location) return isInsidePostFolder(relative) ? false : undefined;
-  if (data.draft === true) return false;
-
   const file = path.join(context.inputDir, relative);
+  if (isDraft(file, data) && !context.includeDrafts) return false;
   if (typeof fullEditionOf === "string")
     return prepareFullEdition(file, data, content, context);
 
   const tier = resolvePostTier(file, data, context.config.tiers);
   const { title, teaser } = readPostFrontMatter(file, data);
+  const gated = isPaidTier(context.config.tiers, tier);
+  if (!gated && hasPaywallMarker(content)) throw markerInFreePost(file, tier);
+
   const split = splitAtPaywall(content, teaser);
   if (!split.ok) throw new TierwallBuildError(file, split.problem, split.fix);
 
-  const gated = isPaidTier(context.config.tiers, tier);
   context.registry.posts.set(file, { inputPath: file, tier, gated, location });
+  context.registry.summaries.set(file, summarySource(data, split.parts, gated));
   if (!gated) return nonEmpty(split.parts.full);
 
   if (data.permalink !== undefined) {
@@ -114,6 +140,7 @@ export function preparePostSource(
       `remove it; the post is published at ${location.url} (set \`draft: true\` to hold it back)`,
     );
   }
+  if (!split.parts.teaser) warnNothingPublic(file, context);
   context.registry.gatedPosts.set(file, {
     inputPath: file,
     title,
@@ -124,10 +151,37 @@ export function preparePostSource(
   return nonEmpty(split.parts.teaser);
 }
 
+function markerInFreePost(file: string, tier: string): TierwallBuildError {
+  return new TierwallBuildError(
+    file,
+    `this post is free (tier: ${tier}) but has a <!-- paywall --> marker, so everything ` +
+      "below the marker would be public",
+    "remove the marker or set a paid tier, e.g. `tier: spark`",
+  );
+}
+
+function warnNothingPublic(file: string, context: PrepareContext): void {
+  context.warn(
+    file,
+    "this gated post has nothing public: no text above <!-- paywall --> and no " +
+      "`teaser:`, so its teaser page, the listings and the feeds show only its title",
+    "write an opening paragraph above <!-- paywall -->, or add " +
+      "`teaser: One or two sentences for everyone` to the front matter",
+  );
+}
+
+/** Public Markdown a post's summary is cut from; never the gated part of a gated post. */
+function summarySource(data: EleventyData, parts: PostParts, gated: boolean): string {
+  if (gated) return parts.teaser;
+  const { description } = data;
+  return typeof description === "string" && description.trim() ? description : parts.full;
+}
+
 /**
- * The whole body of a gated post; free posts' twins are dropped. A mistake in
- * the front matter drops the twin too: the post's own file reports it, so the
- * message names the file the writer knows.
+ * The whole body of a gated post, its gated part wrapped for the paywalled-
+ * content markup; free posts' twins are dropped. A mistake in the front matter
+ * drops the twin too: the post's own file reports it, so the message names the
+ * file the writer knows.
  */
 function prepareFullEdition(
   file: string,
@@ -137,10 +191,13 @@ function prepareFullEdition(
 ): string | false {
   try {
     const tier = resolvePostTier(file, data, context.config.tiers);
-    readPostFrontMatter(file, data);
-    const split = splitAtPaywall(content, undefined);
-    const gated = isPaidTier(context.config.tiers, tier);
-    return gated && split.ok ? nonEmpty(split.parts.full) : false;
+    const { teaser } = readPostFrontMatter(file, data);
+    if (!isPaidTier(context.config.tiers, tier)) return false;
+
+    const split = splitAtPaywall(content, teaser);
+    if (!split.ok) return false;
+    context.registry.summaries.set(file, summarySource(data, split.parts, true));
+    return markGatedSection(split.parts);
   } catch (error) {
     if (error instanceof TierwallBuildError) return false;
     throw error;

@@ -44,6 +44,8 @@ export interface CollectionItem {
   url: string;
   date: Date;
   data: Record<string, unknown>;
+  /** The rendered page body without layouts; for a gated post, its teaser. */
+  readonly content?: string;
 }
 
 export interface CollectionApi {
@@ -58,6 +60,9 @@ type PreprocessorResult = string | false | undefined;
 
 export interface EleventyConfig {
   readonly directories: EleventyDirectories;
+  /** Eleventy's front matter options, with its default YAML engine under `engines`. */
+  readonly frontMatterParsingOptions?: { engines?: Record<string, unknown> };
+  setFrontMatterParsingOptions(options: { engines: Record<string, unknown> }): void;
   setInputDirectory(dir: string): void;
   setIncludesDirectory(dir: string): void;
   setOutputDirectory(dir: string): void;
@@ -78,7 +83,7 @@ export interface EleventyConfig {
   addDateParsing(
     callback: (this: { page: EleventyPageData }, value: unknown) => Date | undefined,
   ): void;
-  addCollection(name: string, callback: (api: CollectionApi) => CollectionItem[]): void;
+  addCollection(name: string, callback: (api: CollectionApi) => unknown[]): void;
   addFilter(name: string, callback: (...args: never[]) => unknown): void;
   addLayoutAlias(alias: string, path: string): void;
   addPassthroughCopy(paths: string | Record<string, string>): void;

@@ -5,8 +5,10 @@ import type { BuildTarget } from "./build-target.ts";
 import { assembleBundles, findGatedFilesInPublic } from "./bundles.ts";
 import type { PostRegistry } from "./editions.ts";
 import type { MarkdownLibrary } from "./eleventy-types.ts";
-import { describeLeaks, scanForLeaks } from "./leak-scan.ts";
+import { displayPath, TierwallBuildError } from "./errors.ts";
+import { type Leak, scanForLeaks } from "./leak-scan.ts";
 import { publishBuild, writeManifest } from "./publish.ts";
+import { type FeedPost, writeTierFeeds } from "./tier-feeds.ts";
 
 /**
  * After Eleventy has written everything: split the output into bundles, refuse
@@ -19,6 +21,7 @@ export async function finishBuild(
   registry: PostRegistry,
   markdown: MarkdownLibrary | undefined,
   inputDir: string,
+  feedPosts: ReadonlyMap<string, FeedPost>,
 ): Promise<void> {
   const layout = {
     stagingDir: target.stagingDir,
@@ -31,21 +34,30 @@ export async function finishBuild(
 
   const misplaced = await findGatedFilesInPublic(layout.publicDir, routes);
   if (misplaced.length > 0) {
-    throw new Error(
-      `[build] gated files found in the public bundle: ${misplaced.join(", ")}\n` +
-        "  Fix: remove the passthrough copy that puts gated posts' folders into the output",
+    throw new TierwallBuildError(
+      "eleventy.config.ts",
+      `gated files found in the public bundle: ${misplaced.join(", ")}`,
+      "remove the passthrough copy that puts gated posts' folders into the output",
     );
   }
 
   if (!markdown) throw new Error("[build] Eleventy's Markdown library was never loaded");
   const leaks = await scanForLeaks(layout.publicDir, gatedPosts, markdown);
-  if (leaks.length > 0) throw new Error(describeLeaks(leaks));
+  if (leaks.length > 0) throw leakError(leaks);
+
+  const feeds = await writeTierFeeds(
+    layout.gatedDir,
+    config,
+    feedPosts.values(),
+    markdown,
+  );
 
   const manifest: Manifest = {
     buildId: target.buildId,
     builtAt: new Date().toISOString(),
     tiers: config.tiers.map((tier) => tier.id),
     routes,
+    feeds,
   };
   await writeManifest(target.stagingDir, manifest);
   await publishBuild(target);
@@ -54,4 +66,25 @@ export async function finishBuild(
     const count = Object.keys(routes).length;
     console.log(`[build] ${target.buildId} is live: ${count} gated routes`);
   }
+}
+
+/**
+ * Names the first leaking post as the file to look at and lists every leak:
+ * which post, which public file, which sentence.
+ */
+function leakError(leaks: readonly Leak[]): TierwallBuildError {
+  const [first] = leaks;
+  const lines = leaks.map(
+    (leak) =>
+      `  - ${displayPath(leak.post.inputPath)} (${leak.post.tier}) leaks into ` +
+      `public/${leak.file}:\n      "${leak.sentence}"`,
+  );
+  return new TierwallBuildError(
+    first?.post.inputPath ?? "content",
+    "text from below the <!-- paywall --> marker reached the public bundle; the build " +
+      `was not published\n${lines.join("\n")}`,
+    "find the template or data file that writes this text to a public page (listings, " +
+      "feeds, search data and <meta> tags may use only the teaser), or move the sentence " +
+      "above the <!-- paywall --> marker if it is meant to be public",
+  );
 }

@@ -1,9 +1,18 @@
 import { statSync } from "node:fs";
+import path from "node:path";
 import type { TierwallConfig } from "../lib/config.ts";
 import { freeTier, isKnownTier } from "../lib/tiers.ts";
-import { beginBuild, discardStagingFolder, getBuildTarget } from "./build-target.ts";
+import {
+  type BuildTarget,
+  beginBuild,
+  discardStagingFolder,
+  getBuildTarget,
+} from "./build-target.ts";
+import { assertValidDate } from "./dates.ts";
 import {
   addFullEditions,
+  clearPostRegistry,
+  createPostRegistry,
   fullEditionSource,
   type PostRegistry,
   preparePostSource,
@@ -14,8 +23,12 @@ import type {
   EleventyData,
   MarkdownLibrary,
 } from "./eleventy-types.ts";
+import { formatWarning } from "./errors.ts";
 import { finishBuild } from "./finish-build.ts";
+import { checkFrontMatterOnRead } from "./front-matter.ts";
 import { describeGate, FULL_EDITION_OF, locatePost, relativeToInput } from "./posts.ts";
+import { summarizeMarkdown } from "./summary.ts";
+import { collectFeedPosts } from "./tier-feeds.ts";
 import { assertUniqueUrls } from "./unique-urls.ts";
 
 /**
@@ -31,6 +44,11 @@ import { assertUniqueUrls } from "./unique-urls.ts";
  *    posts it is dropped.
  * After Eleventy has written everything, the plugin places attachments, checks
  * the public bundle for gated text, writes the manifest and swaps the build in.
+ *
+ * Every post page also gets `tierwall` data (tier, whether this is the teaser,
+ * a public summary cut only from the teaser): the theme builds meta tags,
+ * structured data, feeds and search data from it and from collections, which
+ * hold teasers only.
  */
 
 export interface TierwallPluginOptions {
@@ -44,18 +62,23 @@ export default function tierwall(
   const { config } = options;
   const target = getBuildTarget(eleventyConfig);
   const inputDir = eleventyConfig.directories.input;
-  const registry: PostRegistry = { posts: new Map(), gatedPosts: new Map() };
+  const registry = createPostRegistry();
   let markdown: MarkdownLibrary | undefined;
+  const warn = createWarner(target);
 
-  addPostData(eleventyConfig, config, inputDir);
+  checkFrontMatterOnRead(eleventyConfig);
+  addPostData(eleventyConfig, { config, inputDir, registry }, () => markdown);
   addFullEditions(eleventyConfig, inputDir);
   eleventyConfig.addPreprocessor("tierwall", "*", function (data, content) {
     return preparePostSource(this.inputPath, data, content, {
       config,
       inputDir,
       registry,
+      includeDrafts: target.includeDrafts === true,
+      warn,
     });
   });
+  const feedPosts = collectFeedPosts(eleventyConfig, inputDir, registry);
   eleventyConfig.addCollection("posts", (api) => listPosts(api.getAll(), inputDir));
   eleventyConfig.amendLibrary("md", (library) => {
     markdown = library;
@@ -63,13 +86,19 @@ export default function tierwall(
 
   eleventyConfig.on("eleventy.before", async ({ runMode }) => {
     assertOneShotBuild(runMode);
-    registry.posts.clear();
-    registry.gatedPosts.clear();
+    clearPostRegistry(registry);
     await beginBuild(target);
   });
   eleventyConfig.on("eleventy.contentMap", assertUniqueUrls);
   eleventyConfig.on("eleventy.after", async ({ directories }) => {
-    const finishing = finishBuild(target, config, registry, markdown, directories.input);
+    const finishing = finishBuild(
+      target,
+      config,
+      registry,
+      markdown,
+      directories.input,
+      feedPosts,
+    );
     await finishing.catch(async (error) => {
       await discardStagingFolder(target.stagingDir);
       throw error;
@@ -79,14 +108,21 @@ export default function tierwall(
 
 export { tierwall };
 
+interface PostDataContext {
+  config: TierwallConfig;
+  inputDir: string;
+  registry: PostRegistry;
+}
+
 /**
  * `tierwall` on every post page (tier, tier name, whether gated, whether this
- * page is the teaser, public URL) and the full editions' output location.
+ * page is the teaser, public URL, draft flag, public summary), and the checks
+ * and defaults of `date`.
  */
 function addPostData(
   eleventyConfig: EleventyConfig,
-  config: TierwallConfig,
-  inputDir: string,
+  { config, inputDir, registry }: PostDataContext,
+  markdown: () => MarkdownLibrary | undefined,
 ): void {
   const postTier = (data: EleventyData) =>
     typeof data.tier === "string" && isKnownTier(config.tiers, data.tier)
@@ -96,25 +132,46 @@ function addPostData(
   // An object, not a function: Eleventy would call a function given as global data.
   eleventyConfig.addGlobalData("eleventyComputed", { tierwall: computePostGate });
 
+  // Computed data runs after the preprocessor, which has put the post's public
+  // summary source in the registry by then.
   function computePostGate(data: EleventyData) {
     const source = data[FULL_EDITION_OF];
     const isFull = typeof source === "string";
-    const location = locatePost(
-      isFull ? source : relativeToInput(inputDir, data.page.inputPath),
-    );
+    const relative = isFull ? source : relativeToInput(inputDir, data.page.inputPath);
+    const location = locatePost(relative);
     if (!location) return undefined;
 
-    const tier = postTier(data);
-    const gate = describeGate(config.tiers, tier, !isFull, location.url);
+    const library = markdown();
+    const summarySource = registry.summaries.get(path.join(inputDir, relative)) ?? "";
+    const gate = describeGate(config.tiers, {
+      tier: postTier(data),
+      isTeaser: !isFull,
+      url: location.url,
+      draft: data.draft === true,
+      summary: library ? summarizeMarkdown(summarySource, library) : "",
+    });
     return gate.gated ? gate : { ...gate, url: data.page.url || location.url };
   }
 
-  // Posts written without a `date` show the source file's date on both editions.
   eleventyConfig.addDateParsing(function (value) {
-    if (value !== undefined) return undefined;
     const source = fullEditionSource(this.page.inputPath);
-    return source ? statSync(source).birthtime : undefined;
+    if (typeof value === "string") assertValidDate(source ?? this.page.inputPath, value);
+
+    // Posts written without a `date` show the source file's date on both editions.
+    if (value !== undefined || !source) return undefined;
+    return statSync(source).birthtime;
   });
+}
+
+/** Prints each warning once per build and keeps it for `buildSite`'s result. */
+function createWarner(target: BuildTarget) {
+  return (file: string, problem: string, fix: string): void => {
+    const warning = formatWarning(file, problem, fix);
+    target.warnings ??= [];
+    if (target.warnings.includes(warning)) return;
+    target.warnings.push(warning);
+    console.warn(warning);
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { MarkdownLibrary } from "./eleventy-types.ts";
 import type { GatedPost } from "./posts.ts";
+import { SentenceIndex } from "./sentence-index.ts";
 import {
   decodeEntities,
   htmlToText,
@@ -55,43 +56,92 @@ export function gatedSentences(post: GatedPost, markdown: MarkdownLibrary): stri
   return [...new Set(sentences)];
 }
 
+/**
+ * Every gated sentence of every post, indexed once, then each public file read
+ * once and searched for all of them in one pass per view (see
+ * plugin/sentence-index.ts). A post leaks into a file when any of its
+ * sentences occurs in any view of it; the leak names the first such sentence.
+ */
 export async function scanForLeaks(
   publicDir: string,
   posts: readonly GatedPost[],
   markdown: MarkdownLibrary,
 ): Promise<Leak[]> {
-  const needles = posts.map((post) => ({
-    post,
-    sentences: gatedSentences(post, markdown),
-  }));
+  const needles = indexGatedSentences(posts, markdown);
   const leaks: Leak[] = [];
 
   for (const file of await listFiles(publicDir)) {
     if (!TEXT_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-    const views = searchableViews(
-      file,
-      await readFile(path.join(publicDir, file), "utf8"),
-    );
-
-    for (const { post, sentences } of needles) {
-      const sentence = sentences.find((s) => views.some((view) => view.includes(s)));
-      if (sentence) leaks.push({ post, file, sentence });
-    }
+    const source = await readFile(path.join(publicDir, file), "utf8");
+    const found = new Set<number>();
+    for (const view of searchableViews(file, source)) needles.index.findIn(view, found);
+    if (found.size > 0) leaks.push(...leaksInFile(file, found, needles, posts));
   }
   return leaks;
+}
+
+interface GatedSentenceIndex {
+  index: SentenceIndex;
+  /** For each indexed sentence, the posts that have it and its place among their sentences. */
+  owners: { post: number; order: number }[][];
+}
+
+/** Each distinct sentence is indexed once, however many posts share it. */
+function indexGatedSentences(
+  posts: readonly GatedPost[],
+  markdown: MarkdownLibrary,
+): GatedSentenceIndex {
+  const ids = new Map<string, number>();
+  const owners: GatedSentenceIndex["owners"] = [];
+
+  for (const [post, gatedPost] of posts.entries()) {
+    for (const [order, sentence] of gatedSentences(gatedPost, markdown).entries()) {
+      let id = ids.get(sentence);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(sentence, id);
+        owners.push([]);
+      }
+      owners[id]?.push({ post, order });
+    }
+  }
+  return { index: new SentenceIndex([...ids.keys()]), owners };
+}
+
+/** One leak per post found in the file, in the posts' order, with its first sentence. */
+function leaksInFile(
+  file: string,
+  found: ReadonlySet<number>,
+  needles: GatedSentenceIndex,
+  posts: readonly GatedPost[],
+): Leak[] {
+  const firstFound = new Map<number, { order: number; sentence: string }>();
+  for (const id of found) {
+    const sentence = needles.index.sentences[id] as string;
+    for (const { post, order } of needles.owners[id] ?? []) {
+      const known = firstFound.get(post);
+      if (!known || order < known.order) firstFound.set(post, { order, sentence });
+    }
+  }
+  return [...firstFound.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([post, { sentence }]) => ({ post: posts[post] as GatedPost, file, sentence }));
 }
 
 /**
  * The same file read several ways, because a sentence can hide in an attribute
  * (raw, entities decoded), behind inline markup (tags stripped) or inside
- * escaped HTML in a feed (tags stripped twice).
+ * escaped HTML in a feed (tags stripped twice). A way of reading that cannot
+ * change the text (no entity to decode, no tag left to strip) is skipped.
  */
 function searchableViews(file: string, source: string): string[] {
   const text = file.endsWith(".json") ? jsonToText(source) : source;
   const visible = htmlToText(text);
-  return [text, decodeEntities(text), visible, htmlToText(visible)].map(
-    normalizeForSearch,
-  );
+  const views = [text];
+  if (text.includes("&")) views.push(decodeEntities(text));
+  views.push(visible);
+  if (visible.includes("<") || visible.includes("&")) views.push(htmlToText(visible));
+  return views.map(normalizeForSearch);
 }
 
 /** Every file under a folder, as forward-slash paths relative to it. */

@@ -28,6 +28,14 @@ export interface PostGate {
   /** Whether this page is the public teaser of a gated post. */
   teaser: boolean;
   url: string;
+  /** A draft, published only by development builds (see BuildTarget.includeDrafts). */
+  draft: boolean;
+  /**
+   * Plain text that any public output may carry: meta and Open Graph
+   * descriptions, feeds, search data. For a gated post it comes only from the
+   * teaser; empty when the post has none.
+   */
+  summary: string;
 }
 
 /** A gated post as the build saw it, kept for the bundles and the leak scan. */
@@ -117,14 +125,39 @@ export function readPostFrontMatter(
   return { title, teaser };
 }
 
+/**
+ * Whether the post is a draft. `draft: yes` is text in YAML, not true: reading
+ * it as "not a draft" would publish a post its writer meant to hold back.
+ */
+export function isDraft(file: string, data: EleventyData): boolean {
+  const { draft } = data;
+  if (draft === undefined || typeof draft === "boolean") return draft === true;
+  throw new TierwallBuildError(
+    file,
+    `\`draft: ${String(draft)}\` is neither true nor false`,
+    "write `draft: true` to hold the post back, or remove the line to publish it",
+  );
+}
+
+export interface GateFacts {
+  tier: string;
+  isTeaser: boolean;
+  url: string;
+  draft: boolean;
+  summary: string;
+}
+
 export function describeGate(
   tiers: readonly Tier[],
-  tier: string,
-  isTeaser: boolean,
-  url: string,
+  { isTeaser, ...facts }: GateFacts,
 ): PostGate {
-  const gated = isPaidTier(tiers, tier);
-  return { tier, tierName: tierName(tiers, tier), gated, teaser: gated && isTeaser, url };
+  const gated = isPaidTier(tiers, facts.tier);
+  return {
+    ...facts,
+    tierName: tierName(tiers, facts.tier),
+    gated,
+    teaser: gated && isTeaser,
+  };
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -51,3 +51,21 @@ export function splitAtPaywall(body: string, frontMatterTeaser?: string): SplitR
   }
   return { ok: true, parts: { teaser: "", gated: body, full, teaserSource: "none" } };
 }
+
+/** Whether the body has a paywall marker anywhere, on its own line or not. */
+export function hasPaywallMarker(body: string): boolean {
+  return MARKER.test(body);
+}
+
+/**
+ * The class of the element that wraps the gated part on a full page. Styles and
+ * the paywalled-content structured data (`hasPart.cssSelector`) point at it.
+ */
+export const GATED_SECTION_CLASS = "tierwall-gated";
+
+/** The full page's Markdown: the teaser as it is, the gated part in its own element. */
+export function markGatedSection(parts: PostParts): string {
+  const gated = `<div class="${GATED_SECTION_CLASS}">\n\n${parts.gated}\n\n</div>\n`;
+  if (parts.teaserSource !== "marker" || !parts.teaser) return gated;
+  return `${parts.teaser}\n\n${gated}`;
+}

@@ -8,6 +8,7 @@ import { type BuildSiteOptions, type BuildSiteResult, buildSite } from "./build.
  * fresh `buildSite()` after each burst of changes, swapping the result in like
  * any other build. A failed rebuild leaves the last good build live and is
  * reported; the watcher keeps going. Changes to the config files need a restart.
+ * Drafts are published here (with a "Draft" badge) unless `includeDrafts: false`.
  */
 
 export interface WatchSiteOptions extends BuildSiteOptions {
@@ -26,7 +27,8 @@ const SETTLE_MS = 150;
 
 export async function watchSite(options: WatchSiteOptions = {}): Promise<SiteWatcher> {
   const contentDir = options.contentDir ?? path.join(projectRoot, "content");
-  const build = createRebuilder({ ...options, contentDir });
+  const includeDrafts = options.includeDrafts ?? true;
+  const build = createRebuilder({ ...options, contentDir, includeDrafts });
   const first = await build.now();
 
   const watchers: FSWatcher[] = [contentDir, path.join(projectRoot, "theme")].map((dir) =>

@@ -92,6 +92,9 @@ const main = defineCommand({
       PORT: port,
       SITE_URL: siteUrl,
       DIST_DIR: distDir,
+      // The server's development tools (viewing a post as any tier) answer to this
+      // flag alone; `npm start` clears it even when the shell exports it.
+      TIERWALL_DEV: args.dev ? "1" : "",
     };
     if (offlineStripe) Object.assign(env, await startOfflineStripe());
     if (offlineResend) Object.assign(env, await startOfflineResend());
@@ -123,7 +126,7 @@ const main = defineCommand({
 
     console.log(`
   ${tierwall.site.name} is live at ${siteUrl}
-${offlineStripe ? "  Offline Stripe: pay with the test card 4242 4242 4242 4242, any future date, any CVC.\n" : ""}${offlineResend ? `  Email arrives at ${env.RESEND_BASE_URL}\n` : ""}  Press Ctrl-C to stop.
+${offlineStripe ? "  Offline Stripe: pay with the test card 4242 4242 4242 4242, any future date, any CVC.\n" : ""}${args.dev ? "  Gated posts show a switch to view them as any tier (or add ?as=<tier>).\n" : ""}${offlineResend ? `  Email arrives at ${env.RESEND_BASE_URL}\n` : ""}  Press Ctrl-C to stop.
 `);
   },
 });

@@ -4,7 +4,7 @@
  * (a provider's error text, say) is logged masked rather than in full.
  */
 
-export type LogArea = "auth" | "email" | "site" | "http" | "billing";
+export type LogArea = "auth" | "email" | "site" | "http" | "billing" | "feeds";
 
 export function logInfo(area: LogArea, message: string): void {
   console.log(`[${area}] ${redactEmails(message)}`);

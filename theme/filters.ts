@@ -22,22 +22,6 @@ export function absoluteUrl(pathOrUrl: string, base: string): string {
   return new URL(pathOrUrl, base).href;
 }
 
-/** Plain text of the first paragraph of some HTML, cut at about `words` words. */
-export function summary(html: string | undefined, words = 45): string {
-  const paragraph = /<p[^>]*>([\s\S]*?)<\/p>/i.exec(html ?? "")?.[1] ?? "";
-  const text = paragraph
-    .replace(/<[^>]*>/g, "")
-    .replace(/&amp;/g, "&")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/\s+/g, " ")
-    .trim();
-  const list = text.split(" ");
-  return list.length > words ? `${list.slice(0, words).join(" ")}…` : text;
-}
-
 /** The newest date in a collection, for a feed's `<updated>`. */
 export function newestDate(items: readonly { date: Date }[]): Date {
   const times = items.map((item) => item.date.getTime());

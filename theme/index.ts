@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TierwallConfig } from "../lib/config.ts";
 import type { EleventyConfig, EleventyData } from "../plugin/eleventy-types.ts";
+import { summarizeHtml } from "../plugin/summary.ts";
 import {
   absoluteUrl,
   findTier,
@@ -10,13 +11,24 @@ import {
   jsonScript,
   newestDate,
   readableDate,
-  summary,
 } from "./filters.ts";
+import {
+  jsonFeed,
+  postItems,
+  publishedOnly,
+  searchIndex,
+  sitemapEntries,
+  tagPages,
+  tagSummaries,
+  tagUrl,
+} from "./listings.ts";
+import { postStructuredData } from "./structured-data.ts";
 
 /**
- * The publication's look: layouts, partials, the reader's pages (posts index,
- * sign up, sign in, account, feed, 404), CSS and the Alpine components that talk
- * to the server's `/api/me` and `/api/pricing`.
+ * The publication's look: layouts, partials, the reader's pages (posts index
+ * and its pages, tag pages, sign up, sign in, account, 404), the machine-read
+ * outputs (Atom and JSON feeds, sitemap, search index), CSS and the Alpine
+ * components that talk to the server's `/api/me` and `/api/pricing`.
  *
  * The theme folder is Eleventy's includes folder (set in eleventy.config.ts).
  * Its pages are added as virtual templates, so a publication's content folder
@@ -45,6 +57,7 @@ export default function tierwallTheme(
   addLayouts(eleventyConfig);
   addPages(eleventyConfig);
   addFilters(eleventyConfig);
+  addTagCollections(eleventyConfig);
 
   eleventyConfig.addPassthroughCopy({
     [fromCwd(path.join(themeDir, "assets"))]: "assets",
@@ -77,10 +90,22 @@ function addFilters(eleventyConfig: EleventyConfig): void {
   eleventyConfig.addFilter("readableDate", readableDate);
   eleventyConfig.addFilter("isoDate", isoDate);
   eleventyConfig.addFilter("absoluteUrl", absoluteUrl);
-  eleventyConfig.addFilter("summary", summary);
+  eleventyConfig.addFilter("summary", summarizeHtml);
   eleventyConfig.addFilter("newestDate", newestDate);
   eleventyConfig.addFilter("jsonScript", jsonScript);
   eleventyConfig.addFilter("findTier", findTier);
+  eleventyConfig.addFilter("tagUrl", tagUrl);
+  eleventyConfig.addFilter("publishedOnly", publishedOnly);
+  eleventyConfig.addFilter("jsonFeed", jsonFeed);
+  eleventyConfig.addFilter("searchIndex", searchIndex);
+  eleventyConfig.addFilter("sitemapEntries", sitemapEntries);
+  eleventyConfig.addFilter("postStructuredData", postStructuredData);
+}
+
+/** `/tags/<slug>/` pages (paginated like the index) and the `/tags/` index. */
+function addTagCollections(eleventyConfig: EleventyConfig): void {
+  eleventyConfig.addCollection("tagPages", (api) => tagPages(postItems(api.getAll())));
+  eleventyConfig.addCollection("tagList", (api) => tagSummaries(postItems(api.getAll())));
 }
 
 /** Passthrough copy paths are read relative to the working directory. */

@@ -84,4 +84,19 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX rate_limit_expires_at ON rate_limit(expires_at);
     `,
   },
+  {
+    id: 3,
+    name: "private feed addresses",
+    sql: `
+      -- One private feed address per reader. The address itself is never stored:
+      -- token_hash (SHA-256) finds the reader when their feed reader asks, and
+      -- seed, with the server's feed key, lets the account page show it again.
+      CREATE TABLE feed_token (
+        user_id TEXT PRIMARY KEY REFERENCES user(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        seed TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -117,6 +117,7 @@ const manifestSchema = z.object({
     z.string().startsWith("/"),
     z.object({ tier: z.string(), file: z.string().min(1), teaser: z.boolean() }),
   ),
+  feeds: z.record(z.string(), z.string().min(1)).optional(),
 });
 
 export function parseManifest(text: string): Manifest {

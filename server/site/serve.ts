@@ -21,6 +21,7 @@ import { wantsJson } from "../http/respond.ts";
 import { logError } from "../log.ts";
 import { type Bundle, loadBundle } from "./bundle.ts";
 import { contentTypeFor } from "./content-type.ts";
+import { servingTier, withTierSwitch } from "./dev-view-as.ts";
 import { filePathFor, parseRequestPath, resolveInside } from "./paths.ts";
 
 /**
@@ -29,6 +30,13 @@ import { filePathFor, parseRequestPath, resolveInside } from "./paths.ts";
  * `public/`, else (an attachment has no teaser) a 403. Every answer for a gated
  * path is `private, no-store`, so no cache ever hands one reader's page to
  * another. Every other path comes from `public/`.
+ *
+ * A request is served from the one build `loadBundle()` resolved for it: the
+ * access decision reads that build's manifest and the file is opened inside
+ * that build's folder before a byte is sent. The open handle keeps the file
+ * readable to the end even if newer builds arrive and this one is pruned
+ * meanwhile; pruning waits long enough that a resolved build is still there
+ * when its files are opened (see plugin/publish.ts).
  */
 
 const GATED_CACHE = "private, no-store";
@@ -79,9 +87,9 @@ async function serveGated(
     return redirectToDirectory(event, path);
   }
 
-  if (canRead(tierwall.tiers, event.context.tier, route.tier)) {
+  if (canRead(tierwall.tiers, servingTier(event), route.tier)) {
     const file = await openFile(join(bundle.root, "gated", route.tier), route.file);
-    if (file.kind === "file") return sendFile(event, file, GATED_CACHE);
+    if (file.kind === "file") return sendGatedFile(event, file);
     logError("site", `build ${bundle.manifest.buildId} lists ${route.file} but lacks it`);
     return serveNotFound(event, bundle, GATED_CACHE);
   }
@@ -91,7 +99,7 @@ async function serveGated(
       join(bundle.root, "public"),
       filePathFor(path.pathname),
     );
-    if (teaser.kind === "file") return sendFile(event, teaser, GATED_CACHE);
+    if (teaser.kind === "file") return sendGatedFile(event, teaser);
   }
   return refuseGated(event, route);
 }
@@ -157,18 +165,46 @@ async function openFile(root: string, relative: string): Promise<OpenedFile> {
   } catch {
     return { kind: "missing" };
   }
-  const info = await handle.stat();
-  if (info.isFile()) {
+  const info = await handle.stat().catch(() => null);
+  if (info?.isFile()) {
     const contentType = contentTypeFor(target);
     return { kind: "file", handle, size: info.size, mtime: info.mtime, contentType };
   }
   await handle.close();
-  return { kind: info.isDirectory() ? "directory" : "missing" };
+  return { kind: info?.isDirectory() ? "directory" : "missing" };
+}
+
+type FoundFile = Extract<OpenedFile, { kind: "file" }>;
+
+/** A gated page or attachment; in development, pages carry the view-as switch. */
+function sendGatedFile(event: H3Event, file: FoundFile): Promise<unknown> {
+  const isPage = file.contentType.startsWith("text/html");
+  if (isPage && event.context.devView) return sendWithTierSwitch(event, file);
+  return sendFile(event, file, GATED_CACHE);
+}
+
+async function sendWithTierSwitch(event: H3Event, file: FoundFile): Promise<unknown> {
+  const html = withTierSwitch(await readAndClose(file), event);
+  setResponseHeaders(event, {
+    "content-type": file.contentType,
+    "content-length": Buffer.byteLength(html),
+    "x-content-type-options": "nosniff",
+    "cache-control": GATED_CACHE,
+  });
+  return send(event, event.method === "HEAD" ? "" : html);
+}
+
+async function readAndClose(file: FoundFile): Promise<string> {
+  try {
+    return await file.handle.readFile("utf8");
+  } finally {
+    await file.handle.close();
+  }
 }
 
 async function sendFile(
   event: H3Event,
-  file: Extract<OpenedFile, { kind: "file" }>,
+  file: FoundFile,
   cacheControl: string,
 ): Promise<unknown> {
   setResponseHeaders(event, {
@@ -183,7 +219,11 @@ async function sendFile(
     await file.handle.close();
     return send(event, "");
   }
-  return sendStream(event, file.handle.createReadStream());
+  // A reader who leaves mid-download must not hold the file (and a pruned build's
+  // disk space) open: h3 stops writing but leaves the stream to us.
+  const stream = file.handle.createReadStream();
+  event.node.res.once("close", () => stream.destroy());
+  return sendStream(event, stream);
 }
 
 /** A response that (re)sets the session cookie must never sit in a shared cache. */

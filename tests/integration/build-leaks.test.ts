@@ -145,7 +145,7 @@ describe("the leak guard", { timeout: 120_000 }, () => {
       import path from "node:path";
       export default class SearchIndex {
         data() {
-          return { permalink: "/search.json" };
+          return { permalink: "/search-data.json" };
         }
         render(data) {
           const dir = path.join(path.dirname(data.page.inputPath), "posts");
@@ -165,13 +165,13 @@ describe("the leak guard", { timeout: 120_000 }, () => {
     });
 
     await expect(build).rejects.toThrow(
-      /posts\/rotation\.md \(core\) leaks into public\/search\.json/,
+      /posts\/rotation\.md \(core\) leaks into public\/search-data\.json/,
     );
     await expect(lstat(site.distDir)).rejects.toThrow();
     expect(await readdir(path.join(site.root, ".dist-builds"))).toEqual([]);
   });
 
-  it("fails when gated text reaches a <meta> description, keeping the old build live", async () => {
+  it("fails when a template copies gated text into JSON-LD, keeping the old build live", async () => {
     await site?.remove();
     site = await createFixtureSite({ "posts/rotation.md": gatedPost });
     const first = await buildSite({
@@ -180,8 +180,27 @@ describe("the leak guard", { timeout: 120_000 }, () => {
       quiet: true,
     });
 
-    const leaky = gatedPost.replace("tier: core", `tier: core\ndescription: ${secret}`);
-    await writeFile(path.join(site.contentDir, "posts/rotation.md"), leaky);
+    // A "share card" page whose structured data quotes the post's raw Markdown.
+    // JSON escapes the quotation marks, so the sentence is not there verbatim.
+    const quoted = 'The vault code is "4711" and the auditors must never see it.';
+    const leakyPost = gatedPost.replace(secret, `${secret}\n\n${quoted}`);
+    const shareCard = `
+      import { readFileSync } from "node:fs";
+      import path from "node:path";
+      export default class ShareCard {
+        data() {
+          return { permalink: "/share/rotation/index.html" };
+        }
+        render(data) {
+          const file = path.join(path.dirname(data.page.inputPath), "posts/rotation.md");
+          const body = readFileSync(file, "utf8").split("<!-- paywall -->")[1];
+          const ld = JSON.stringify({ "@type": "Article", articleBody: body.trim() });
+          return "<html><head><script type=\\"application/ld+json\\">" + ld +
+            "</script></head><body>Share</body></html>";
+        }
+      }`;
+    await writeFile(path.join(site.contentDir, "posts/rotation.md"), leakyPost);
+    await writeFile(path.join(site.contentDir, "share.11ty.js"), shareCard);
     const build = buildSite({
       contentDir: site.contentDir,
       distDir: site.distDir,
@@ -189,9 +208,44 @@ describe("the leak guard", { timeout: 120_000 }, () => {
     });
 
     await expect(build).rejects.toThrow(
-      /leaks into public\/posts\/rotation\/index\.html/,
+      /posts\/rotation\.md \(core\) leaks into public\/share\/rotation\/index\.html/,
     );
     expect(await readlink(site.distDir)).toBe(`.dist-builds/${first.buildId}`);
+  });
+
+  // TODO(plugin/leak-scan.ts reads a view through decodeJsonEscapes from
+  // plugin/json-escapes.ts): unskip. JSON escapes the quotation marks, so today
+  // the scan cannot see this sentence inside a page's structured data.
+  it.skip("finds a quoted gated sentence that only reached public/ JSON-escaped", async () => {
+    await site?.remove();
+    const quoted = 'The vault code is "4711" and the auditors must never see it.';
+    const onlyQuoted = post(
+      { title: "Vault", tier: "core", date: "2026-05-02" },
+      `The vault has a code.\n\n<!-- paywall -->\n\n${quoted}`,
+    );
+    const shareCard = `
+      export default class ShareCard {
+        data() {
+          return { permalink: "/share/vault/index.html" };
+        }
+        render() {
+          const ld = JSON.stringify({ articleBody: ${JSON.stringify(quoted)} });
+          return '<script type="application/ld+json">' + ld + "</script>";
+        }
+      }`;
+    site = await createFixtureSite({
+      "posts/vault.md": onlyQuoted,
+      "share.11ty.js": shareCard,
+    });
+
+    const build = buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
+    await expect(build).rejects.toThrow(
+      /posts\/vault\.md \(core\) leaks into public\/share\/vault\/index\.html/,
+    );
   });
 });
 

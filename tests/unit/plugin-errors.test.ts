@@ -1,5 +1,5 @@
 import { lstat } from "node:fs/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildSite } from "../../plugin/build.ts";
 import { createFixtureSite, type FixtureSite, post } from "./plugin-fixture.ts";
 
@@ -86,11 +86,119 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
     expect(error.message).toContain("line of its own");
   });
 
+  it("stops on a month that does not exist, which YAML would roll over", async () => {
+    const error = await buildError({
+      "posts/overflow.md": post({ title: "Overflow", date: "2026-13-45" }, "Body."),
+    });
+
+    expect(error.message).toContain("posts/overflow.md");
+    expect(error.message).toContain("`date: 2026-13-45` is not a real date");
+    expect(error.message).toContain("Fix: write the date as YYYY-MM-DD");
+  });
+
+  it("stops on a date that is a word", async () => {
+    const error = await buildError({
+      "posts/someday.md": post({ title: "Someday", date: "someday" }, "Body."),
+    });
+
+    expect(error.message).toContain("posts/someday.md");
+    expect(error.message).toContain("`date: someday` is not a real date");
+  });
+
+  it("stops on a quoted date that does not exist", async () => {
+    const error = await buildError({
+      "posts/leap.md": post({ title: "Leap", date: '"2026-02-29"' }, "Body."),
+    });
+
+    expect(error.message).toContain("posts/leap.md");
+    expect(error.message).toContain("`date: 2026-02-29` is not a real date");
+  });
+
+  it("stops on a paywall marker in a free post", async () => {
+    const error = await buildError({
+      "posts/open.md": post(
+        { title: "Open" },
+        "Public.\n\n<!-- paywall -->\n\nAlso public.",
+      ),
+    });
+
+    expect(error.message).toContain("posts/open.md");
+    expect(error.message).toContain(
+      "is free (tier: free) but has a <!-- paywall --> marker",
+    );
+    expect(error.message).toContain("Fix: remove the marker or set a paid tier");
+  });
+
+  it("stops on front matter that is not YAML, naming the file and the line", async () => {
+    const error = await buildError({
+      "posts/colon.md": "---\ntitle: Postgres: a field guide\ntier: core\n---\nBody.\n",
+    });
+
+    expect(error.message).toContain("posts/colon.md");
+    expect(error.message).toContain("the front matter is not valid YAML on line 2");
+    expect(error.message).toContain("Fix: check that line");
+  });
+
+  it("stops on a draft flag that is neither true nor false", async () => {
+    const error = await buildError({
+      "posts/maybe.md": post({ title: "Maybe", draft: "yes" }, "Body."),
+    });
+
+    expect(error.message).toContain("posts/maybe.md");
+    expect(error.message).toContain("`draft: yes` is neither true nor false");
+    expect(error.message).toContain("Fix: write `draft: true`");
+  });
+
   it("publishes nothing when the build fails", async () => {
     await buildError({
       "posts/bad.md": post({ title: "Bad", tier: "platinum" }, "Body."),
     });
 
     await expect(lstat(site?.distDir ?? "")).rejects.toThrow();
+  });
+});
+
+describe("build warnings", { timeout: BUILD_TIMEOUT }, () => {
+  it("warns once, naming the file, about a gated post with nothing public", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    site = await createFixtureSite({
+      "posts/closed.md": post({ title: "Closed", tier: "core" }, "All of it is gated."),
+      "posts/open.md": post(
+        { title: "Open", tier: "core" },
+        "A public start.\n\n<!-- paywall -->\n\nThe rest.",
+      ),
+    });
+
+    const result = await buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
+    const printed = warn.mock.calls.map((call) => String(call[0]));
+    warn.mockRestore();
+
+    expect(result.warnings).toHaveLength(1);
+    expect(printed).toEqual(result.warnings);
+    expect(result.warnings[0]).toContain("posts/closed.md");
+    expect(result.warnings[0]).toContain("this gated post has nothing public");
+    expect(result.warnings[0]).toContain(
+      "Fix: write an opening paragraph above <!-- paywall -->",
+    );
+  });
+
+  it("does not warn about a gated post with a front-matter teaser", async () => {
+    site = await createFixtureSite({
+      "posts/teased.md": post(
+        { title: "Teased", tier: "core", teaser: "A public summary." },
+        "All of it is gated.",
+      ),
+    });
+
+    const result = await buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
+    expect(result.warnings).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import {
   readFile,
   readlink,
   rm,
+  utimes,
   writeFile,
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,7 +17,11 @@ import {
   beginBuild,
   createBuildId,
 } from "../../plugin/build-target.ts";
-import { BUILDS_TO_KEEP, publishBuild } from "../../plugin/publish.ts";
+import {
+  BUILDS_TO_KEEP,
+  publishBuild,
+  RETIRED_BUILD_GRACE_MS,
+} from "../../plugin/publish.ts";
 
 let root: string;
 
@@ -74,7 +79,25 @@ describe("publishing a build", () => {
     ).toEqual([]);
   });
 
-  it(`keeps the newest ${BUILDS_TO_KEEP} builds for requests still reading them`, async () => {
+  it(`keeps the newest ${BUILDS_TO_KEEP} builds once the grace period is over`, async () => {
+    const ids: string[] = [];
+    for (let day = 1; day <= 5; day++) {
+      const target = await stagedBuild(
+        `day ${day}`,
+        new Date(`2026-01-0${day}T00:00:00Z`),
+      );
+      await publishBuild(target, { keep: BUILDS_TO_KEEP, graceMs: 0 });
+      ids.push(target.buildId);
+    }
+
+    const kept = await readdir(path.join(root, ".dist-builds"));
+    expect(kept.sort()).toEqual(ids.slice(-BUILDS_TO_KEEP));
+    expect(await readFile(path.join(root, "dist/public/index.html"), "utf8")).toBe(
+      "day 5",
+    );
+  });
+
+  it("keeps a build replaced moments ago, however many builds followed it", async () => {
     const ids: string[] = [];
     for (let day = 1; day <= 5; day++) {
       const target = await stagedBuild(
@@ -84,12 +107,17 @@ describe("publishing a build", () => {
       await publishBuild(target);
       ids.push(target.buildId);
     }
+    expect((await readdir(path.join(root, ".dist-builds"))).sort()).toEqual(ids);
 
+    // Once the grace period has passed, the next build prunes them.
+    const longAgo = new Date(Date.now() - RETIRED_BUILD_GRACE_MS - 1000);
+    for (const id of ids) {
+      await utimes(path.join(root, ".dist-builds", id), longAgo, longAgo);
+    }
+    const next = await stagedBuild("day 6", new Date("2026-01-06T00:00:00Z"));
+    await publishBuild(next);
     const kept = await readdir(path.join(root, ".dist-builds"));
-    expect(kept.sort()).toEqual(ids.slice(-BUILDS_TO_KEEP));
-    expect(await readFile(path.join(root, "dist/public/index.html"), "utf8")).toBe(
-      "day 5",
-    );
+    expect(kept.sort()).toEqual([...ids, next.buildId].slice(-BUILDS_TO_KEEP));
   });
 
   it("gives a watch-mode rebuild a new build ID and an empty staging folder", async () => {

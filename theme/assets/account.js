@@ -1,5 +1,6 @@
 // The account page: who is signed in, their plan and where their subscription
 // stands. Billing changes happen in Stripe's portal (a form post to the server).
+// The private feed's address comes from `/api/feed`; resetting it replaces it.
 
 const STATUS_LABELS = {
   active: "Active",
@@ -19,10 +20,41 @@ function formatDate(iso) {
   return iso ? dateFormat.format(new Date(iso)) : "";
 }
 
+/**
+ * The reader's feed address from the server: GET reads it (creating it the first
+ * time), POST to `/api/feed/reset` replaces it.
+ * @param {"GET" | "POST"} method
+ * @returns {Promise<string>}
+ */
+async function requestFeedUrl(method) {
+  const response = await fetch(method === "GET" ? "/api/feed" : "/api/feed/reset", {
+    method,
+    headers: { accept: "application/json" },
+    credentials: "same-origin",
+  });
+  if (!response.ok) throw new Error(`${method} feed answered ${response.status}`);
+  const body = await response.json();
+  if (typeof body.url !== "string") throw new Error("The feed answer has no url");
+  return body.url;
+}
+
+const RESET_QUESTION =
+  "Reset your feed address? The current one stops working at once, " +
+  "in every feed reader you have added it to.";
+
 document.addEventListener("alpine:init", () => {
   window.Alpine.data("account", () => ({
     checkoutSuccess:
       new URLSearchParams(window.location.search).get("checkout") === "success",
+
+    feed: { url: "", copied: false, resetting: false, wasReset: false, error: "" },
+
+    init() {
+      this.$watch("user", (user) => {
+        if (user) this.loadFeed();
+      });
+      if (this.user) this.loadFeed();
+    },
 
     get loaded() {
       return this.$store.session.loaded;
@@ -64,6 +96,47 @@ document.addEventListener("alpine:init", () => {
           ? (subscription.cancelAt ?? subscription.currentPeriodEnd)
           : subscription.currentPeriodEnd,
       );
+    },
+
+    /** Readers on the free tier get teasers in their feed until they subscribe. */
+    get feedShowsTeasers() {
+      return this.$store.session.rank(this.user?.tier ?? "") <= 0;
+    },
+
+    async loadFeed() {
+      if (this.feed.url) return;
+      try {
+        this.feed.url = await requestFeedUrl("GET");
+      } catch {
+        this.feed.error = "We couldn't load your feed address. Please reload the page.";
+      }
+    },
+
+    async copyFeedUrl() {
+      try {
+        await navigator.clipboard.writeText(this.feed.url);
+        this.feed.copied = true;
+        setTimeout(() => {
+          this.feed.copied = false;
+        }, 2000);
+      } catch {
+        // No clipboard access (an insecure origin, say): select it for the reader.
+        this.$refs.feedUrl.select();
+      }
+    },
+
+    async resetFeed() {
+      if (this.feed.resetting || !window.confirm(RESET_QUESTION)) return;
+      this.feed.resetting = true;
+      this.feed.error = "";
+      try {
+        this.feed.url = await requestFeedUrl("POST");
+        this.feed.wasReset = true;
+      } catch {
+        this.feed.error = "Your feed address could not be reset. Please try again.";
+      } finally {
+        this.feed.resetting = false;
+      }
     },
   }));
 });
