@@ -41,6 +41,12 @@ export interface Stack {
   openDb(): Database.Database;
   /** Signs a new reader up over HTTP and returns their session cookie. */
   signUp(email?: string, password?: string): Promise<Reader>;
+  /**
+   * Stores a subscription for a reader straight into SQLite, as a synced
+   * webhook would, for tests about serving rather than billing. Returns the
+   * reader's user id.
+   */
+  storeSubscription(email: string, tier: string, status?: string): string;
   /** Waits until the Stripe emulator has no webhook delivery in flight. */
   flushWebhooks(): Promise<void>;
   /** `fetch` against the server with the headers a browser form post carries. */
@@ -128,6 +134,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     server,
     openDb: () => new Database(databasePath),
     signUp,
+    storeSubscription: (email, tier, status = "active") =>
+      storeSubscription(databasePath, email, tier, status),
     post,
     flushWebhooks: async () => {
       await fetch(`${stripeEmulator.url}/_emulator/flush`, { method: "POST" });
@@ -148,4 +156,36 @@ export function sessionCookie(response: Response): string {
     if (value) return pair;
   }
   throw new Error("The response set no session cookie");
+}
+
+function storeSubscription(
+  databasePath: string,
+  email: string,
+  tier: string,
+  status: string,
+): string {
+  const db = new Database(databasePath);
+  try {
+    const { id } = db.prepare("SELECT id FROM user WHERE email = ?").get(email) as {
+      id: string;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    db.prepare(
+      `INSERT INTO subscription (id, user_id, customer_id, status, tier, billing_interval,
+         current_period_end, stripe_created, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'month', ?, ?, ?)`,
+    ).run(
+      `sub_${id}_${tier}`,
+      id,
+      `cus_${id}`,
+      status,
+      tier,
+      now + 30 * 86_400,
+      now,
+      now,
+    );
+    return id;
+  } finally {
+    db.close();
+  }
 }

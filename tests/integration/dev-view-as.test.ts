@@ -26,20 +26,7 @@ function get(stack: Stack, path: string, cookie?: string): Promise<Response> {
 /** A signed-in reader whose stored subscription gives them `tier`. */
 async function readerWithTier(stack: Stack, tier: string): Promise<string> {
   const reader = await stack.signUp();
-  const db = stack.openDb();
-  try {
-    const { id } = db
-      .prepare("SELECT id FROM user WHERE email = ?")
-      .get(reader.email) as { id: string };
-    const now = Math.floor(Date.now() / 1000);
-    db.prepare(
-      `INSERT INTO subscription (id, user_id, customer_id, status, tier, billing_interval,
-         current_period_end, stripe_created, updated_at)
-       VALUES (?, ?, ?, 'active', ?, 'month', ?, ?, ?)`,
-    ).run(`sub_${id}`, id, `cus_${id}`, tier, now + 30 * 86_400, now, now);
-  } finally {
-    db.close();
-  }
+  stack.storeSubscription(reader.email, tier);
   return reader.cookie;
 }
 

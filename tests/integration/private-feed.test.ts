@@ -34,19 +34,17 @@ async function readerWithTier(
   status = "active",
 ): Promise<FeedReader> {
   const reader = await stack.signUp();
+  if (tier !== null) {
+    return {
+      id: stack.storeSubscription(reader.email, tier, status),
+      cookie: reader.cookie,
+    };
+  }
   const db = stack.openDb();
   try {
     const { id } = db
       .prepare("SELECT id FROM user WHERE email = ?")
       .get(reader.email) as { id: string };
-    if (tier !== null) {
-      const now = Math.floor(Date.now() / 1000);
-      db.prepare(
-        `INSERT INTO subscription (id, user_id, customer_id, status, tier, billing_interval,
-           current_period_end, stripe_created, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'month', ?, ?, ?)`,
-      ).run(`sub_${id}`, id, `cus_${id}`, status, tier, now + 30 * 86_400, now, now);
-    }
     return { id, cookie: reader.cookie };
   } finally {
     db.close();

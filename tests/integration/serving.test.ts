@@ -85,24 +85,7 @@ function get(path: string, cookie?: string): Promise<Response> {
 /** A reader whose stored subscription gives them `tier` (or none, when null). */
 async function readerWithTier(tier: string | null, status = "active"): Promise<string> {
   const reader = await stack.signUp();
-  if (tier === null) return reader.cookie;
-
-  const db = stack.openDb();
-  try {
-    const { id } = db
-      .prepare("SELECT id FROM user WHERE email = ?")
-      .get(reader.email) as {
-      id: string;
-    };
-    const now = Math.floor(Date.now() / 1000);
-    db.prepare(
-      `INSERT INTO subscription (id, user_id, customer_id, status, tier, billing_interval,
-         current_period_end, stripe_created, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'month', ?, ?, ?)`,
-    ).run(`sub_${id}`, id, `cus_${id}`, status, tier, now + 30 * 86_400, now, now);
-  } finally {
-    db.close();
-  }
+  if (tier !== null) stack.storeSubscription(reader.email, tier, status);
   return reader.cookie;
 }
 

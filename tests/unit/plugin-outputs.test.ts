@@ -45,6 +45,7 @@ beforeAll(async () => {
         date: "2026-01-09",
         tags: "[secrets]",
         teaser: teasered.teaser,
+        description: "A description a gated post does not get to use.",
       },
       `${teasered.secret}\n\nMore below.`,
     ),
@@ -122,10 +123,11 @@ describe("post pages", () => {
     });
   });
 
-  it("use a front-matter teaser as the description, not the body", async () => {
+  it("use a front-matter teaser as the description, not the body nor `description`", async () => {
     const html = await site.read("public/posts/vault/index.html");
 
     expectNoSecrets(html, "teaser page");
+    expect(html).not.toContain("A description a gated post does not get to use.");
     expect(metaContent(html, "name", "description")).toBe(teasered.teaser);
     expect(jsonLd(html).description).toBe(teasered.teaser);
   });
@@ -267,6 +269,7 @@ describe("feeds, sitemap and search data", () => {
     expect(sitemap).not.toContain("/login/");
     expect(sitemap).not.toContain(marked.teaser);
     expectNoSecrets(sitemap, "sitemap");
+    expect(await site.read("public/robots.txt")).toContain("Sitemap: http");
   });
 
   it("give the search index a gated post's teaser as its summary", async () => {
