@@ -1,7 +1,12 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import MarkdownIt from "markdown-it";
 import type { Tier } from "../lib/config.ts";
+import { isPaidTier } from "../lib/tiers.ts";
+import { describeGate } from "../plugin/posts.ts";
+import { summarizeMarkdown } from "../plugin/summary.ts";
+import { markGatedSection, splitAtPaywall } from "../plugin/teaser.ts";
 import { between, ProseWriter, pick, type Random, seededRandom } from "./prose.ts";
 
 /**
@@ -35,8 +40,11 @@ export interface GenerateOptions {
 
 /** Share of posts per tier, lowest tier first: 45% free, 25%, 20%, 10%. */
 const TIER_MIX = [0.45, 0.25, 0.2, 0.1];
-/** For gated posts: share with a marker only, with a front-matter teaser. */
-const MARKER_ONLY = 0.8;
+/**
+ * Of the gated posts: 85% have a marker only, 12% a front-matter teaser (half
+ * of those a marker too), and the rest neither, so all of them is gated.
+ */
+const MARKER_ONLY = 0.85;
 const FRONT_MATTER_TEASER = 0.12;
 const FOLDER_POSTS = 0.02;
 
@@ -218,6 +226,18 @@ function withFigure(post: GeneratedPost, markdown: string): string {
   return post.attachment ? `${markdown}\n\n![Request rate over the week](diagram.svg)` : markdown;
 }
 
+/** The post's Markdown as a Tierwall writer writes it, marker and all. */
+function tierwallBody(post: GeneratedPost): string {
+  return post.below === undefined
+    ? withFigure(post, post.above)
+    : `${post.above}\n\n<!-- paywall -->\n\n${withFigure(post, post.below)}`;
+}
+
+function sharedFields(post: GeneratedPost) {
+  const { title, date, tier, tags, teaser } = post;
+  return { title, date, tier, tags, teaser };
+}
+
 /** The publication as a Tierwall writer keeps it: one Markdown file per post. */
 export async function writeTierwallContent(
   contentDir: string,
@@ -226,18 +246,8 @@ export async function writeTierwallContent(
   await copyLandingPage(contentDir);
 
   for (const post of posts) {
-    const body =
-      post.below === undefined
-        ? withFigure(post, post.above)
-        : `${post.above}\n\n<!-- paywall -->\n\n${withFigure(post, post.below)}`;
-    const fields = {
-      title: post.title,
-      date: post.date,
-      tier: post.tier,
-      tags: post.tags,
-      teaser: post.teaser,
-    };
-    await writeText(path.join(contentDir, postFile(post)), `${frontMatter(fields)}${body}\n`);
+    const source = `${frontMatter(sharedFields(post))}${tierwallBody(post)}\n`;
+    await writeText(path.join(contentDir, postFile(post)), source);
     await writeAttachment(contentDir, post);
   }
 }
@@ -245,9 +255,10 @@ export async function writeTierwallContent(
 /**
  * The same publication for plain Eleventy, which has no teasers: a gated post
  * becomes its teaser page (at the post's URL) plus a full page under
- * `gated/<tier>/`, written as two files. Each page carries in its front matter
- * the `tierwall` data the theme's layouts read, with the values the Tierwall
- * plugin would compute, so both builds render the same pages.
+ * `gated/<tier>/`, written as two files. The Markdown of each is cut with the
+ * plugin's own functions, and each page carries in its front matter the
+ * `tierwall` data the theme's layouts read, with the values the plugin would
+ * compute, so that both builds render the same pages byte for byte.
  */
 export async function writePlainContent(
   contentDir: string,
@@ -255,17 +266,20 @@ export async function writePlainContent(
   tiers: readonly Tier[],
 ): Promise<void> {
   await copyLandingPage(contentDir);
+  const markdown = new MarkdownIt({ html: true });
 
   for (const post of posts) {
-    const tier = tiers.find((candidate) => candidate.id === post.tier);
-    const gated = tier !== undefined && tier !== tiers[0];
+    const split = splitAtPaywall(tierwallBody(post), post.teaser);
+    if (!split.ok) throw new Error(`[bench] ${post.slug}: ${split.problem}`);
+    const { parts } = split;
     const url = `/posts/${post.slug}/`;
-    const gate = { tier: post.tier, tierName: tier?.name ?? "", gated, url };
-    const shared = { title: post.title, date: post.date, tier: post.tier, tags: post.tags };
-    const full = withFigure(post, [post.above, post.below].filter(Boolean).join("\n\n"));
+    const gated = isPaidTier(tiers, post.tier);
+    const summary = summarizeMarkdown(gated ? parts.teaser : parts.full, markdown);
+    const gate = (isTeaser: boolean) =>
+      describeGate(tiers, { tier: post.tier, isTeaser, url, draft: false, summary });
 
-    const publicBody = gated ? publicTeaser(post) : full;
-    const publicFields = { ...shared, teaser: post.teaser, tierwall: { ...gate, teaser: gated } };
+    const publicFields = { ...sharedFields(post), tierwall: gate(true) };
+    const publicBody = gated ? parts.teaser : parts.full;
     await writeText(
       path.join(contentDir, postFile(post)),
       `${frontMatter(publicFields)}${publicBody}\n`,
@@ -274,21 +288,14 @@ export async function writePlainContent(
     if (!gated) continue;
 
     const fullFields = {
-      ...shared,
-      teaser: post.teaser,
-      tierwall: { ...gate, teaser: false },
+      ...sharedFields(post),
+      tierwall: gate(false),
       permalink: `/gated/${post.tier}${url}index.html`,
       eleventyExcludeFromCollections: true,
     };
     await writeText(
       path.join(contentDir, "gated", post.tier, `${post.slug}.md`),
-      `${frontMatter(fullFields)}${full}\n`,
+      `${frontMatter(fullFields)}${markGatedSection(parts)}\n`,
     );
   }
-}
-
-/** What Tierwall renders on a gated post's public page. */
-function publicTeaser(post: GeneratedPost): string {
-  if (post.teaser) return post.teaser;
-  return post.below === undefined ? "" : post.above;
 }

@@ -373,12 +373,15 @@ export class ProseWriter {
     return lines.join("\n");
   }
 
-  /** Body blocks: mostly paragraphs, now and then a heading, a list or a snippet. */
+  /**
+   * Body blocks: a paragraph first, as writers open, then mostly paragraphs
+   * with now and then a heading, a list or a snippet.
+   */
   blocks(count: number, slugHint: string): string[] {
-    const blocks: string[] = [];
-    for (let i = 0; i < count; i++) {
+    const blocks = [this.paragraph(slugHint)];
+    for (let i = 1; i < count; i++) {
       const roll = this.random();
-      if (i > 0 && roll < 0.12) blocks.push(this.heading());
+      if (roll < 0.12) blocks.push(this.heading());
       if (roll > 0.9) blocks.push(this.list(slugHint));
       else if (roll > 0.86) blocks.push(this.codeBlock());
       else blocks.push(this.paragraph(slugHint));

@@ -4,6 +4,8 @@ import type { MarkdownLibrary } from "./eleventy-types.ts";
 import type { GatedPost } from "./posts.ts";
 import { SentenceIndex } from "./sentence-index.ts";
 import {
+  containsEntity,
+  containsMarkup,
   decodeEntities,
   htmlToText,
   isDistinctiveSentence,
@@ -131,17 +133,18 @@ function leaksInFile(
 /**
  * The same file read several ways, because a sentence can hide in an attribute
  * (raw, entities decoded), behind inline markup (tags stripped) or inside
- * escaped HTML in a feed (tags stripped twice). A way of reading that cannot
- * change the text (no entity to decode, no tag left to strip) is skipped.
+ * escaped HTML in a feed (tags stripped twice). Each view is made only when the
+ * previous one has been searched, and skipped when it could not differ from
+ * one already searched (no entity to decode, no tag left to strip).
  */
-function searchableViews(file: string, source: string): string[] {
+function* searchableViews(file: string, source: string): Generator<string> {
   const text = file.endsWith(".json") ? jsonToText(source) : source;
+  yield normalizeForSearch(text);
+  if (containsEntity(text)) yield normalizeForSearch(decodeEntities(text));
+
   const visible = htmlToText(text);
-  const views = [text];
-  if (text.includes("&")) views.push(decodeEntities(text));
-  views.push(visible);
-  if (visible.includes("<") || visible.includes("&")) views.push(htmlToText(visible));
-  return views.map(normalizeForSearch);
+  yield normalizeForSearch(visible);
+  if (containsMarkup(visible)) yield normalizeForSearch(htmlToText(visible));
 }
 
 /** Every file under a folder, as forward-slash paths relative to it. */

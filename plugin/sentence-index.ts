@@ -3,27 +3,29 @@
  * leak scan: a large publication has tens of thousands of gated sentences and
  * thousands of public files, too many to try each sentence on each file.
  *
- * The search hashes windows of WINDOW characters that start at every STEP-th
- * position of the text. Wherever a sentence occurs, such positions fall inside
- * it, at an offset that depends on where it starts. So the index holds, for
- * each sentence, its windows at STEP consecutive offsets, and one of them is
- * sure to meet the text at a sampled position:
- *  - sentences of PAIR_LENGTH characters or more are keyed by two windows STEP
- *    apart (24 characters in all), which few unrelated texts share;
- *  - shorter ones, down to WINDOW + STEP - 1 characters, by one window;
+ * The text is cut into blocks of STEP characters, and each block is hashed
+ * once. Wherever a sentence occurs, whole blocks fall inside it, starting at an
+ * offset in the sentence that depends on where it starts. So the index holds,
+ * for each sentence, keys at STEP consecutive offsets, and one of them is sure
+ * to meet the text at a block boundary:
+ *  - sentences of LONG_LENGTH characters or more are keyed by three blocks (24
+ *    characters), which few unrelated texts share;
+ *  - shorter ones, down to SHORT_LENGTH, by two blocks;
  *  - the rare shorter still are looked for one by one.
  * Each sentence's offsets are taken where its keys are rarest among all
  * sentences, so sentences that open with the same words do not crowd one slot.
  *
- * A hash match is only a hint: a sentence is reported after comparing it with
+ * A key match is only a hint: a sentence is reported after comparing it with
  * the text character for character, at the position the match implies. So
  * `findIn` reports exactly the sentences that `text.includes(sentence)` would.
  */
 
-const WINDOW = 16;
 const STEP = 8;
-const SINGLE_LENGTH = WINDOW + STEP - 1;
-const PAIR_LENGTH = WINDOW + 2 * STEP - 1;
+const LONG_KEY = 3 * STEP;
+const SHORT_KEY = 2 * STEP;
+/** The shortest sentence that whole keys of each size are sure to catch. */
+const LONG_LENGTH = LONG_KEY + STEP - 1;
+const SHORT_LENGTH = SHORT_KEY + STEP - 1;
 
 const NO_ENTRY = -1;
 
@@ -60,6 +62,11 @@ class KeyTable {
     this.offsets = new Int32Array(capacity);
   }
 
+  mayHave(key: number): boolean {
+    const bit = key >>> this.filterShift;
+    return ((this.filter[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
   add(key: number, id: number, offset: number): void {
     const entry = this.size++;
     const bucket = key & this.mask;
@@ -75,28 +82,28 @@ class KeyTable {
 
 export class SentenceIndex {
   readonly sentences: readonly string[];
-  readonly #pairs: KeyTable;
-  readonly #singles: KeyTable;
-  readonly #short: number[] = [];
+  readonly #long: KeyTable;
+  readonly #short: KeyTable;
+  readonly #tiny: number[] = [];
 
   constructor(sentences: readonly string[]) {
     this.sentences = sentences;
-    const pairCount = sentences.filter((s) => s.length >= PAIR_LENGTH).length;
-    const singleCount = sentences.filter(
-      (s) => s.length >= SINGLE_LENGTH && s.length < PAIR_LENGTH,
+    const longCount = sentences.filter((s) => s.length >= LONG_LENGTH).length;
+    const shortCount = sentences.filter(
+      (s) => s.length >= SHORT_LENGTH && s.length < LONG_LENGTH,
     ).length;
-    this.#pairs = new KeyTable(pairCount * STEP);
-    this.#singles = new KeyTable(singleCount * STEP);
+    this.#long = new KeyTable(longCount * STEP);
+    this.#short = new KeyTable(shortCount * STEP);
 
     const keysOf = sentences.map(sentenceKeys);
     const rarity = countKeys(keysOf);
     for (const [id, keys] of keysOf.entries()) {
       if (!keys) {
-        this.#short.push(id);
+        this.#tiny.push(id);
         continue;
       }
-      const long = (sentences[id]?.length ?? 0) >= PAIR_LENGTH;
-      const table = long ? this.#pairs : this.#singles;
+      const isLong = (sentences[id]?.length ?? 0) >= LONG_LENGTH;
+      const table = isLong ? this.#long : this.#short;
       const first = rarestRun(keys, rarity);
       for (let offset = first; offset < first + STEP; offset++) {
         table.add(keys[offset] as number, id, offset);
@@ -106,18 +113,25 @@ export class SentenceIndex {
 
   /** Adds to `found` the ids of the indexed sentences that occur in `text`. */
   findIn(text: string, found: Set<number> = new Set()): Set<number> {
-    const searchSingles = this.#singles.size > 0;
-    let previous = 0;
-    for (let position = 0; position + WINDOW <= text.length; position += STEP) {
-      const hash = hashWindow(text, position);
-      if (searchSingles) this.#probe(this.#singles, hash, position, text, found);
-      if (position >= STEP) {
-        this.#probe(this.#pairs, pairKey(previous, hash), position - STEP, text, found);
+    const long = this.#long;
+    const short = this.#short.size > 0 ? this.#short : undefined;
+    let twoBack = 0;
+    let oneBack = 0;
+
+    for (let position = 0; position + STEP <= text.length; position += STEP) {
+      const block = hashBlock(text, position);
+      if (short && position >= STEP) {
+        this.#probe(short, shortKey(oneBack, block), position - STEP, text, found);
       }
-      previous = hash;
+      if (position >= 2 * STEP) {
+        const key = longKey(twoBack, oneBack, block);
+        this.#probe(long, key, position - 2 * STEP, text, found);
+      }
+      twoBack = oneBack;
+      oneBack = block;
     }
 
-    for (const id of this.#short) {
+    for (const id of this.#tiny) {
       if (!found.has(id) && text.includes(this.sentences[id] as string)) found.add(id);
     }
     return found;
@@ -131,9 +145,7 @@ export class SentenceIndex {
     text: string,
     found: Set<number>,
   ): void {
-    const bit = key >>> table.filterShift;
-    if (((table.filter[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return;
-
+    if (!table.mayHave(key)) return;
     let entry = table.heads[key & table.mask] as number;
     for (; entry !== NO_ENTRY; entry = table.next[entry] as number) {
       if (table.keys[entry] !== key) continue;
@@ -145,17 +157,21 @@ export class SentenceIndex {
   }
 }
 
-/** FNV-1a over one window's UTF-16 code units, then mixed so the low bits vary. */
-function hashWindow(text: string, start: number): number {
+/** FNV-1a over one block's UTF-16 code units; keys mix blocks further. */
+function hashBlock(text: string, start: number): number {
   let hash = 0x811c9dc5;
-  for (let i = start; i < start + WINDOW; i++) {
+  for (let i = start; i < start + STEP; i++) {
     hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   }
-  return mix(hash);
+  return hash;
 }
 
-function pairKey(first: number, second: number): number {
+function shortKey(first: number, second: number): number {
   return mix(Math.imul(first, 0x9e3779b1) ^ second);
+}
+
+function longKey(first: number, second: number, third: number): number {
+  return mix(Math.imul(Math.imul(first, 0x9e3779b1) ^ second, 0x9e3779b1) ^ third);
 }
 
 function mix(value: number): number {
@@ -165,22 +181,27 @@ function mix(value: number): number {
 }
 
 /**
- * The key at each offset of a sentence: a pair of windows for long sentences,
- * one window for shorter ones; undefined for a sentence too short for either.
+ * The key at each offset of a sentence: three blocks for long sentences, two
+ * for shorter ones; undefined for a sentence too short for either.
  */
 function sentenceKeys(sentence: string): Int32Array | undefined {
-  if (sentence.length < SINGLE_LENGTH) return undefined;
-  const windows = new Int32Array(sentence.length - WINDOW + 1);
-  for (let offset = 0; offset < windows.length; offset++) {
-    windows[offset] = hashWindow(sentence, offset);
+  if (sentence.length < SHORT_LENGTH) return undefined;
+  const blocks = new Int32Array(sentence.length - STEP + 1);
+  for (let offset = 0; offset < blocks.length; offset++) {
+    blocks[offset] = hashBlock(sentence, offset);
   }
-  if (sentence.length < PAIR_LENGTH) return windows;
+  const block = (offset: number) => blocks[offset] as number;
 
-  const pairs = new Int32Array(windows.length - STEP);
-  for (let offset = 0; offset < pairs.length; offset++) {
-    pairs[offset] = pairKey(windows[offset] as number, windows[offset + STEP] as number);
+  if (sentence.length < LONG_LENGTH) {
+    const keys = new Int32Array(sentence.length - SHORT_KEY + 1);
+    for (let o = 0; o < keys.length; o++) keys[o] = shortKey(block(o), block(o + STEP));
+    return keys;
   }
-  return pairs;
+  const keys = new Int32Array(sentence.length - LONG_KEY + 1);
+  for (let o = 0; o < keys.length; o++) {
+    keys[o] = longKey(block(o), block(o + STEP), block(o + 2 * STEP));
+  }
+  return keys;
 }
 
 const RARITY_SLOTS = 1 << 20;

@@ -28,8 +28,12 @@ const NAMED_ENTITIES: Record<string, string> = {
   bull: "•",
 };
 
+const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/i;
+const ENTITIES = new RegExp(ENTITY.source, "gi");
+const TAG = /<[^>]*>/;
+
 export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => {
+  return text.replace(ENTITIES, (entity, body: string) => {
     if (body[0] === "#") {
       const hex = body[1] === "x" || body[1] === "X";
       const code = Number.parseInt(body.slice(hex ? 2 : 1), hex ? 16 : 10);
@@ -44,6 +48,16 @@ export function decodeEntities(text: string): string {
 const BLOCK_TAG =
   /<\/?(p|div|li|ul|ol|h[1-6]|pre|blockquote|section|article|header|footer|aside|nav|main|tr|td|th|table|figure|figcaption|dt|dd|br|hr|title|entry|summary|content)\b[^>]*>/gi;
 
+/** Whether decodeEntities could change the text. */
+export function containsEntity(text: string): boolean {
+  return ENTITY.test(text);
+}
+
+/** Whether htmlToText could change the text: a tag, a comment or an entity. */
+export function containsMarkup(text: string): boolean {
+  return TAG.test(text) || ENTITY.test(text);
+}
+
 /** Visible text of an HTML fragment: blocks become lines, inline tags vanish. */
 export function htmlToText(html: string): string {
   const withoutComments = html.replace(/<!--[\s\S]*?-->/g, " ");
@@ -51,13 +65,30 @@ export function htmlToText(html: string): string {
   return decodeEntities(withLines.replace(/<[^>]*>/g, ""));
 }
 
+const CURLY_QUOTES = /[‘’‚‛′“”„‟″]/g;
+const STRAIGHT_QUOTES: Record<string, string> = {
+  "‘": "'",
+  "’": "'",
+  "‚": "'",
+  "‛": "'",
+  "′": "'",
+  "“": '"',
+  "”": '"',
+  "„": '"',
+  "‟": '"',
+  "″": '"',
+};
+// Every run of whitespace becomes one space. A run that already is one space,
+// the commonest by far, is not matched at all: on a large publication that
+// saves the regex engine a replacement per word.
+const WHITESPACE_RUN = /[^\S ]\s*| \s+/g;
+
 /** Lowercase, straight quotes, single spaces: the form every comparison uses. */
 export function normalizeForSearch(text: string): string {
   return text
     .toLowerCase()
-    .replace(/[‘’‚‛′]/g, "'")
-    .replace(/[“”„‟″]/g, '"')
-    .replace(/\s+/g, " ")
+    .replace(CURLY_QUOTES, (quote) => STRAIGHT_QUOTES[quote] ?? quote)
+    .replace(WHITESPACE_RUN, " ")
     .trim();
 }
 

@@ -96,6 +96,11 @@ const main = defineCommand({
       // flag alone; `npm start` clears it even when the shell exports it.
       TIERWALL_DEV: args.dev ? "1" : "",
     };
+    // The local demo answers on localhost and 127.0.0.1 alike, so forms work
+    // whichever address the browser was given.
+    if (!process.env.SITE_URL && !process.env.ALLOWED_ORIGINS) {
+      env.ALLOWED_ORIGINS = `http://127.0.0.1:${port}`;
+    }
     if (offlineStripe) Object.assign(env, await startOfflineStripe());
     if (offlineResend) Object.assign(env, await startOfflineResend());
 

@@ -60,6 +60,14 @@ describe("a new reader in the browser", () => {
     await page.getByTestId("interval-month").click();
   });
 
+  it("sees why a checkout did not start, as text", async () => {
+    const message = "That plan is not for sale. <b>bold</b>";
+    await page.goto(`${stack.baseUrl}/?error=${encodeURIComponent(message)}#pricing`);
+    const error = page.getByTestId("checkout-error");
+    await expect.poll(() => error.textContent()).toBe(message);
+    expect(await error.locator("b").count()).toBe(0);
+  });
+
   it("meets the paywall on a Core post", async () => {
     await page.goto(`${stack.baseUrl}${core.path}`);
     await expect.poll(() => page.getByTestId("paywall").isVisible()).toBe(true);

@@ -71,6 +71,16 @@ describe("an anonymous reader", () => {
     expect(core.teaser).not.toBe(core.full);
   });
 
+  it("gets the public feeds with their own content types", async () => {
+    const atom = await fetch(`${stack.baseUrl}/feed.xml`);
+    expect(atom.headers.get("content-type")).toBe("application/atom+xml; charset=utf-8");
+    expect(await atom.text()).toContain("<feed");
+
+    const json = await fetch(`${stack.baseUrl}/feed.json`);
+    expect(json.headers.get("content-type")).toBe("application/feed+json; charset=utf-8");
+    expect(((await json.json()) as { version: string }).version).toContain("jsonfeed");
+  });
+
   it("is told not to cache any gated answer", async () => {
     const response = await fetch(`${stack.baseUrl}${lightning.path}`);
     expect(response.headers.get("cache-control")).toBe("private, no-store");

@@ -70,7 +70,7 @@ document.addEventListener("alpine:init", () => {
       const subscription = this.user?.subscription;
       if (!subscription) return "No subscription";
       const label = STATUS_LABELS[subscription.status] ?? subscription.status;
-      return this.endsSoon ? `${label}, canceled` : label;
+      return this.endsSoon ? `${label}, cancellation scheduled` : label;
     },
 
     get endsSoon() {

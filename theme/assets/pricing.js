@@ -11,6 +11,8 @@ document.addEventListener("alpine:init", () => {
     interval: "month",
     /** @type {Array<{ id: string, name: string, description: string, prices: any[] }>} */
     tiers: [],
+    /** Why the last checkout did not start: the server sends it back in `?error=`. */
+    checkoutError: new URLSearchParams(window.location.search).get("error") ?? "",
 
     init() {
       this.load();
