@@ -88,25 +88,22 @@ export class SentenceIndex {
 
   constructor(sentences: readonly string[]) {
     this.sentences = sentences;
-    const longCount = sentences.filter((s) => s.length >= LONG_LENGTH).length;
-    const shortCount = sentences.filter(
-      (s) => s.length >= SHORT_LENGTH && s.length < LONG_LENGTH,
-    ).length;
-    this.#long = new KeyTable(longCount * STEP);
-    this.#short = new KeyTable(shortCount * STEP);
+    const keys = new SentenceKeys(sentences);
+    this.#long = new KeyTable(keys.longCount * STEP);
+    this.#short = new KeyTable(keys.shortCount * STEP);
 
-    const keysOf = sentences.map(sentenceKeys);
-    const rarity = countKeys(keysOf);
-    for (const [id, keys] of keysOf.entries()) {
-      if (!keys) {
+    const rarity = keys.countAll();
+    for (const [id, sentence] of sentences.entries()) {
+      const start = keys.starts[id] as number;
+      const end = keys.starts[id + 1] as number;
+      if (start === end) {
         this.#tiny.push(id);
         continue;
       }
-      const isLong = (sentences[id]?.length ?? 0) >= LONG_LENGTH;
-      const table = isLong ? this.#long : this.#short;
-      const first = rarestRun(keys, rarity);
+      const table = sentence.length >= LONG_LENGTH ? this.#long : this.#short;
+      const first = rarestRun(keys.all, start, end, rarity);
       for (let offset = first; offset < first + STEP; offset++) {
-        table.add(keys[offset] as number, id, offset);
+        table.add(keys.all[start + offset] as number, id, offset);
       }
     }
   }
@@ -181,58 +178,91 @@ function mix(value: number): number {
 }
 
 /**
- * The key at each offset of a sentence: three blocks for long sentences, two
- * for shorter ones; undefined for a sentence too short for either.
+ * The key at each offset of every sentence, in one flat array: three blocks
+ * for long sentences, two for shorter ones, none for a sentence too short for
+ * either. Sentence `id`'s keys are `all[starts[id]]` to `all[starts[id + 1] - 1]`.
  */
-function sentenceKeys(sentence: string): Int32Array | undefined {
-  if (sentence.length < SHORT_LENGTH) return undefined;
-  const blocks = new Int32Array(sentence.length - STEP + 1);
-  for (let offset = 0; offset < blocks.length; offset++) {
-    blocks[offset] = hashBlock(sentence, offset);
-  }
-  const block = (offset: number) => blocks[offset] as number;
+class SentenceKeys {
+  readonly starts: Int32Array;
+  readonly all: Int32Array;
+  longCount = 0;
+  shortCount = 0;
 
-  if (sentence.length < LONG_LENGTH) {
-    const keys = new Int32Array(sentence.length - SHORT_KEY + 1);
-    for (let o = 0; o < keys.length; o++) keys[o] = shortKey(block(o), block(o + STEP));
-    return keys;
-  }
-  const keys = new Int32Array(sentence.length - LONG_KEY + 1);
-  for (let o = 0; o < keys.length; o++) {
-    keys[o] = longKey(block(o), block(o + STEP), block(o + 2 * STEP));
-  }
-  return keys;
-}
+  constructor(sentences: readonly string[]) {
+    this.starts = new Int32Array(sentences.length + 1);
+    let longest = 0;
+    for (const [id, sentence] of sentences.entries()) {
+      const count = keyCount(sentence.length);
+      if (sentence.length >= LONG_LENGTH) this.longCount++;
+      else if (count > 0) this.shortCount++;
+      this.starts[id + 1] = (this.starts[id] as number) + count;
+      longest = Math.max(longest, sentence.length);
+    }
 
-const RARITY_SLOTS = 1 << 20;
-
-/**
- * How many keys of all sentences fall into each slot of a fixed-size table: an
- * estimate (slots are shared) of how common each key is.
- */
-function countKeys(keysOf: readonly (Int32Array | undefined)[]): Uint32Array {
-  const counts = new Uint32Array(RARITY_SLOTS);
-  for (const keys of keysOf) {
-    if (!keys) continue;
-    for (const key of keys) {
-      const slot = key & (RARITY_SLOTS - 1);
-      counts[slot] = (counts[slot] as number) + 1;
+    this.all = new Int32Array(this.starts[sentences.length] as number);
+    const blocks = new Int32Array(Math.max(0, longest - STEP + 1));
+    for (const [id, sentence] of sentences.entries()) {
+      this.#fill(sentence, this.starts[id] as number, blocks);
     }
   }
-  return counts;
+
+  #fill(sentence: string, start: number, blocks: Int32Array): void {
+    const count = keyCount(sentence.length);
+    if (count === 0) return;
+    for (let offset = 0; offset + STEP <= sentence.length; offset++) {
+      blocks[offset] = hashBlock(sentence, offset);
+    }
+    const long = sentence.length >= LONG_LENGTH;
+    for (let offset = 0; offset < count; offset++) {
+      const first = blocks[offset] as number;
+      const second = blocks[offset + STEP] as number;
+      this.all[start + offset] = long
+        ? longKey(first, second, blocks[offset + 2 * STEP] as number)
+        : shortKey(first, second);
+    }
+  }
+
+  /**
+   * How many keys of all sentences fall into each slot of a small table: an
+   * estimate of how common each key is (slots are shared, counts stop at 255),
+   * kept small so that counting stays in the CPU cache.
+   */
+  countAll(): Uint8Array {
+    const counts = new Uint8Array(RARITY_SLOTS);
+    for (let index = 0; index < this.all.length; index++) {
+      const slot = (this.all[index] as number) & (RARITY_SLOTS - 1);
+      const count = counts[slot] as number;
+      if (count < 255) counts[slot] = count + 1;
+    }
+    return counts;
+  }
 }
 
-/** Start of the STEP consecutive keys of a sentence that are rarest in total. */
-function rarestRun(keys: Int32Array, counts: Uint32Array): number {
-  const countAt = (offset: number) =>
-    counts[(keys[offset] as number) & (RARITY_SLOTS - 1)] as number;
+/** Keys a sentence of this length has: one per offset where a whole key fits. */
+function keyCount(length: number): number {
+  if (length >= LONG_LENGTH) return length - LONG_KEY + 1;
+  if (length >= SHORT_LENGTH) return length - SHORT_KEY + 1;
+  return 0;
+}
+
+const RARITY_SLOTS = 1 << 19;
+
+/** Offset of the STEP consecutive keys of a sentence that are rarest in total. */
+function rarestRun(keys: Int32Array, start: number, end: number, counts: Uint8Array) {
+  const slot = (index: number) => (keys[index] as number) & (RARITY_SLOTS - 1);
 
   let sum = 0;
-  for (let offset = 0; offset < STEP; offset++) sum += countAt(offset);
-  let best = { first: 0, sum };
-  for (let first = 1; first + STEP <= keys.length; first++) {
-    sum += countAt(first + STEP - 1) - countAt(first - 1);
-    if (sum < best.sum) best = { first, sum };
+  for (let index = start; index < start + STEP; index++)
+    sum += counts[slot(index)] as number;
+  let best = start;
+  let bestSum = sum;
+  for (let first = start + 1; first + STEP <= end; first++) {
+    sum +=
+      (counts[slot(first + STEP - 1)] as number) - (counts[slot(first - 1)] as number);
+    if (sum < bestSum) {
+      best = first;
+      bestSum = sum;
+    }
   }
-  return best.first;
+  return best - start;
 }
