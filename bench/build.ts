@@ -1,11 +1,15 @@
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineCommand, runMain } from "citty";
 import config from "../tierwall.config.ts";
-import { generatePosts, writePlainContent, writeTierwallContent } from "./generate-posts.ts";
+import {
+  generatePosts,
+  writePlainContent,
+  writeTierwallContent,
+} from "./generate-posts.ts";
 import type { BuildMeasurement } from "./run-build.ts";
 
 /**
@@ -51,21 +55,19 @@ function runBuild(kind: Kind, contentDir: string, outDir: string, profileDir?: s
   child.stderr.on("data", (chunk: Buffer) => errors.push(chunk));
   const started = performance.now();
 
-  return new Promise<BuildMeasurement & { processMs: number }>(
-    (resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (code) => {
-        const processMs = performance.now() - started;
-        const lastLine = Buffer.concat(output).toString().trim().split("\n").at(-1) ?? "";
-        if (code !== 0) {
-          const detail = Buffer.concat(errors).toString().trim() || lastLine;
-          reject(new Error(`[bench] the ${kind} build failed (exit ${code}):\n${detail}`));
-          return;
-        }
-        resolve({ ...(JSON.parse(lastLine) as BuildMeasurement), processMs });
-      });
-    },
-  );
+  return new Promise<BuildMeasurement & { processMs: number }>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const processMs = performance.now() - started;
+      const lastLine = Buffer.concat(output).toString().trim().split("\n").at(-1) ?? "";
+      if (code !== 0) {
+        const detail = Buffer.concat(errors).toString().trim() || lastLine;
+        reject(new Error(`[bench] the ${kind} build failed (exit ${code}):\n${detail}`));
+        return;
+      }
+      resolve({ ...(JSON.parse(lastLine) as BuildMeasurement), processMs });
+    });
+  });
 }
 
 /** HTML pages a build produced, so the table shows both builds made the same site. */
@@ -183,7 +185,8 @@ async function measure(
 const main = defineCommand({
   meta: {
     name: "bench:build",
-    description: "Time the Tierwall build against plain Eleventy on a generated publication",
+    description:
+      "Time the Tierwall build against plain Eleventy on a generated publication",
   },
   args: {
     posts: { type: "string", default: "5000", description: "Posts to generate" },
@@ -198,8 +201,16 @@ const main = defineCommand({
     const seed = positiveInteger(args.seed, "seed");
     const profileDir = args["cpu-prof-dir"] && path.resolve(args["cpu-prof-dir"]);
     const workDir = await mkdtemp(path.join(tmpdir(), "tierwall-bench-"));
-    const cores = availableParallelism();
-    console.log(`[bench] ${cores} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`);
+    const machine = {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model.trim() ?? "unknown",
+      node: process.version,
+    };
+    // Other work on the machine slows both builds; the load says how much there was.
+    const load = loadavg()[0]?.toFixed(2);
+    console.log(
+      `[bench] ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load ${load}`,
+    );
 
     try {
       const content = await generate(workDir, count, seed);
@@ -221,7 +232,15 @@ const main = defineCommand({
       console.log("");
       printTable(tierwall, plain);
       const ratio = Number((tierwall.medianMs / plain.medianMs).toFixed(3));
-      const summary = { bench: "build", posts: count, rounds, cores, tierwall, plain, ratio };
+      const summary = {
+        bench: "build",
+        posts: count,
+        rounds,
+        ...machine,
+        tierwall,
+        plain,
+        ratio,
+      };
       console.log(`\n${JSON.stringify(summary)}`);
     } finally {
       if (args.keep) console.log(`[bench] kept ${workDir}`);

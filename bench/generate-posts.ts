@@ -181,8 +181,6 @@ function diagram(random: Random, title: string): string {
   );
 }
 
-/* ------------------------------------------------------------------------ */
-
 const landingPage = fileURLToPath(new URL("../content/index.md", import.meta.url));
 
 function frontMatter(fields: Record<string, unknown>): string {
@@ -218,12 +216,17 @@ async function writeText(file: string, text: string): Promise<void> {
 
 async function writeAttachment(contentDir: string, post: GeneratedPost): Promise<void> {
   if (!post.attachment) return;
-  await writeText(path.join(contentDir, "posts", post.slug, "diagram.svg"), post.attachment);
+  await writeText(
+    path.join(contentDir, "posts", post.slug, "diagram.svg"),
+    post.attachment,
+  );
 }
 
 /** The body with its figure: folder posts show their diagram in the last block. */
 function withFigure(post: GeneratedPost, markdown: string): string {
-  return post.attachment ? `${markdown}\n\n![Request rate over the week](diagram.svg)` : markdown;
+  return post.attachment
+    ? `${markdown}\n\n![Request rate over the week](diagram.svg)`
+    : markdown;
 }
 
 /** The post's Markdown as a Tierwall writer writes it, marker and all. */

@@ -10,18 +10,20 @@ import config from "../tierwall.config.ts";
  * (eleventy.config.ts) with the Tierwall plugin taken out and only what the
  * theme cannot do without put back.
  *
- * Included, as in a Tierwall build: the theme (layouts, partials, its pages:
- * landing, posts index, Atom feed, account, sign-in, 404), its filters and
- * passthrough assets, the same Markdown and template settings, and a `posts`
- * collection sorted newest first. The content is pre-split by
- * bench/generate-posts.ts, so it renders the same pages: one public page per
- * post (the teaser for gated posts) and one full page per gated post.
+ * Included, as in a Tierwall build: the whole theme (its layouts, partials and
+ * pages, listings, feeds, sitemap and search data, filters, collections and
+ * passthrough assets), the same Markdown and template settings, and a `posts`
+ * collection sorted newest first. bench/generate-posts.ts writes the content
+ * pre-split, with the `tierwall` data the theme reads already in each page's
+ * front matter, so this build writes the same pages, byte for byte: one public
+ * page per post (the teaser for gated posts) and one full page per gated post.
  *
- * Left out, because they are what the plugin adds: reading and validating front
- * matter, cutting teasers at the marker, the full editions' virtual templates
- * and computed data, moving full pages into tier bundles, placing attachments,
- * the leak scan, the manifest, and the staging folder with its atomic swap.
- * Attachments are copied by a passthrough copy instead.
+ * Left out, because it is what the plugin adds: checking front matter, cutting
+ * teasers at the marker, the full editions' virtual templates and their
+ * computed data (tier, summary), moving full pages into tier bundles, placing
+ * attachments per tier, the tiers' full-text feeds, the leak scan, the
+ * manifest, and the staging folder with its atomic swap. Attachments are copied
+ * by a passthrough copy instead.
  */
 
 const themeDir = fileURLToPath(new URL("../theme/", import.meta.url));

@@ -7,7 +7,8 @@ import { buildSite } from "../plugin/build.ts";
 /**
  * One build in a process of its own, so that its peak memory is its own: the
  * build benchmark (bench/build.ts) starts this once per build and reads the
- * last line it prints, `{ "kind", "ms", "maxRssKb" }`.
+ * last line it prints, `{ "kind", "ms", "cpuMs", "maxRssKb" }`. Peak memory counts
+ * every thread of the process, the leak scan's workers included.
  */
 
 const plainConfig = fileURLToPath(new URL("./plain-eleventy.config.ts", import.meta.url));

@@ -1,15 +1,19 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
+import {
+  type FileMatches,
+  listTextFiles,
+  searchFiles,
+  type TextFile,
+} from "./bundle-search.ts";
 import type { MarkdownLibrary } from "./eleventy-types.ts";
 import type { GatedPost } from "./posts.ts";
+import { type SearchWorkers, startSearchWorkers } from "./scan-workers.ts";
 import { SentenceIndex } from "./sentence-index.ts";
 import {
-  containsEntity,
-  containsMarkup,
-  decodeEntities,
   htmlToText,
   isDistinctiveSentence,
-  jsonToText,
   normalizeForSearch,
   splitSentences,
 } from "./text.ts";
@@ -29,21 +33,17 @@ export interface Leak {
   sentence: string;
 }
 
-const TEXT_EXTENSIONS = new Set([
-  ".html",
-  ".htm",
-  ".xml",
-  ".json",
-  ".txt",
-  ".js",
-  ".mjs",
-  ".css",
-  ".svg",
-  ".md",
-  ".csv",
-  ".webmanifest",
-  ".map",
-]);
+export interface ScanOptions {
+  /**
+   * Threads to search with. By default one per core (up to four) once the
+   * public bundle is large enough to be worth starting them, else none.
+   */
+  threads?: number;
+}
+
+/** Below this much public text, starting worker threads costs more than it saves. */
+const PARALLEL_SCAN_BYTES = 16 * 1024 * 1024;
+const MAX_THREADS = 4;
 
 /**
  * Sentences of the gated part in search form, minus any the writer also put in
@@ -61,40 +61,90 @@ export function gatedSentences(post: GatedPost, markdown: MarkdownLibrary): stri
 /**
  * Every gated sentence of every post, indexed once, then each public file read
  * once and searched for all of them in one pass per view (see
- * plugin/sentence-index.ts). A post leaks into a file when any of its
- * sentences occurs in any view of it; the leak names the first such sentence.
+ * plugin/sentence-index.ts and plugin/bundle-search.ts). A post leaks into a
+ * file when any of its sentences occurs in any view of it; the leak names the
+ * first such sentence.
  */
 export async function scanForLeaks(
   publicDir: string,
   posts: readonly GatedPost[],
   markdown: MarkdownLibrary,
+  options: ScanOptions = {},
 ): Promise<Leak[]> {
-  const needles = indexGatedSentences(posts, markdown);
-  const leaks: Leak[] = [];
+  const files = await listTextFiles(publicDir);
+  const threads = options.threads ?? defaultThreads(files);
+  const workers =
+    threads > 1 ? startSearchWorkers(threads, workerHeapMb(files, posts)) : undefined;
 
-  for (const file of await listFiles(publicDir)) {
-    if (!TEXT_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-    const source = await readFile(path.join(publicDir, file), "utf8");
-    const found = new Set<number>();
-    for (const view of searchableViews(file, source)) needles.index.findIn(view, found);
-    if (found.size > 0) leaks.push(...leaksInFile(file, found, needles, posts));
+  try {
+    const needles = collectGatedSentences(posts, markdown);
+    const matches = workers
+      ? await searchInThreads(workers, publicDir, files, needles.sentences)
+      : searchHere(publicDir, files, needles.sentences);
+    return leaksFrom(matches, needles, posts);
+  } finally {
+    await workers?.close();
   }
-  return leaks;
 }
 
-interface GatedSentenceIndex {
-  index: SentenceIndex;
-  /** For each indexed sentence, the posts that have it and its place among their sentences. */
+function searchHere(
+  publicDir: string,
+  files: readonly TextFile[],
+  sentences: string[],
+): FileMatches[] {
+  const paths = files.map(({ file }) => file);
+  return searchFiles(publicDir, paths, new SentenceIndex(sentences));
+}
+
+/**
+ * The threads' heap cap is generous, but a cap must never fail a build that
+ * would pass without it: a thread that runs out hands the search back to this
+ * one, which is only slower.
+ */
+async function searchInThreads(
+  workers: SearchWorkers,
+  publicDir: string,
+  files: readonly TextFile[],
+  sentences: string[],
+): Promise<FileMatches[]> {
+  try {
+    return await workers.search(publicDir, files, sentences);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw error;
+    await workers.close();
+    return searchHere(publicDir, files, sentences);
+  }
+}
+
+function defaultThreads(files: readonly TextFile[]): number {
+  const bytes = files.reduce((total, { size }) => total + size, 0);
+  if (bytes < PARALLEL_SCAN_BYTES) return 1;
+  return Math.min(availableParallelism(), MAX_THREADS);
+}
+
+/**
+ * Room for a worker's index and for the views of the largest file, many times
+ * over: the cap only keeps V8 from growing the heap long before it needs to.
+ */
+function workerHeapMb(files: readonly TextFile[], posts: readonly GatedPost[]): number {
+  const largestFile = files[0]?.size ?? 0;
+  const gatedText = posts.reduce((total, post) => total + post.parts.gated.length, 0);
+  return 512 + Math.ceil((16 * (largestFile + gatedText)) / (1024 * 1024));
+}
+
+interface GatedSentences {
+  /** Each distinct sentence once, however many posts share it. */
+  sentences: string[];
+  /** For each sentence, the posts that have it and its place among their sentences. */
   owners: { post: number; order: number }[][];
 }
 
-/** Each distinct sentence is indexed once, however many posts share it. */
-function indexGatedSentences(
+function collectGatedSentences(
   posts: readonly GatedPost[],
   markdown: MarkdownLibrary,
-): GatedSentenceIndex {
+): GatedSentences {
   const ids = new Map<string, number>();
-  const owners: GatedSentenceIndex["owners"] = [];
+  const owners: GatedSentences["owners"] = [];
 
   for (const [post, gatedPost] of posts.entries()) {
     for (const [order, sentence] of gatedSentences(gatedPost, markdown).entries()) {
@@ -107,44 +157,40 @@ function indexGatedSentences(
       owners[id]?.push({ post, order });
     }
   }
-  return { index: new SentenceIndex([...ids.keys()]), owners };
+  return { sentences: [...ids.keys()], owners };
 }
 
-/** One leak per post found in the file, in the posts' order, with its first sentence. */
-function leaksInFile(
-  file: string,
-  found: ReadonlySet<number>,
-  needles: GatedSentenceIndex,
+/** Leaks by file path, then by the posts' order: the order a writer reads them in. */
+function leaksFrom(
+  matches: readonly FileMatches[],
+  needles: GatedSentences,
   posts: readonly GatedPost[],
 ): Leak[] {
-  const firstFound = new Map<number, { order: number; sentence: string }>();
-  for (const id of found) {
-    const sentence = needles.index.sentences[id] as string;
+  return [...matches]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .flatMap((match) => leaksInFile(match, needles, posts));
+}
+
+/** One leak per post found in the file, with its first sentence found there. */
+function leaksInFile(
+  { file, ids }: FileMatches,
+  needles: GatedSentences,
+  posts: readonly GatedPost[],
+): Leak[] {
+  const firstFound = new Map<number, { order: number; id: number }>();
+  for (const id of ids) {
     for (const { post, order } of needles.owners[id] ?? []) {
       const known = firstFound.get(post);
-      if (!known || order < known.order) firstFound.set(post, { order, sentence });
+      if (!known || order < known.order) firstFound.set(post, { order, id });
     }
   }
   return [...firstFound.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([post, { sentence }]) => ({ post: posts[post] as GatedPost, file, sentence }));
-}
-
-/**
- * The same file read several ways, because a sentence can hide in an attribute
- * (raw, entities decoded), behind inline markup (tags stripped) or inside
- * escaped HTML in a feed (tags stripped twice). Each view is made only when the
- * previous one has been searched, and skipped when it could not differ from
- * one already searched (no entity to decode, no tag left to strip).
- */
-function* searchableViews(file: string, source: string): Generator<string> {
-  const text = file.endsWith(".json") ? jsonToText(source) : source;
-  yield normalizeForSearch(text);
-  if (containsEntity(text)) yield normalizeForSearch(decodeEntities(text));
-
-  const visible = htmlToText(text);
-  yield normalizeForSearch(visible);
-  if (containsMarkup(visible)) yield normalizeForSearch(htmlToText(visible));
+    .map(([post, { id }]) => ({
+      post: posts[post] as GatedPost,
+      file,
+      sentence: needles.sentences[id] as string,
+    }));
 }
 
 /** Every file under a folder, as forward-slash paths relative to it. */
@@ -155,19 +201,4 @@ export async function listFiles(root: string): Promise<string[]> {
     .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
     .map((file) => file.split(path.sep).join("/"))
     .sort();
-}
-
-export function describeLeaks(leaks: readonly Leak[]): string {
-  const lines = leaks.map(
-    (leak) =>
-      `  - ${leak.post.inputPath} (${leak.post.tier}) leaks into public/${leak.file}:\n` +
-      `      "${leak.sentence}"`,
-  );
-  return (
-    "[build] gated text found in the public bundle; the build was not published.\n" +
-    `${lines.join("\n")}\n` +
-    "  Fix: find the template or data file that writes this text to a public page " +
-    "(listings, feeds and <meta> tags may use only the teaser), or move the sentence " +
-    "above the <!-- paywall --> marker if it is meant to be public."
-  );
 }

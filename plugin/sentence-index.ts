@@ -27,23 +27,25 @@ const SHORT_KEY = 2 * STEP;
 const LONG_LENGTH = LONG_KEY + STEP - 1;
 const SHORT_LENGTH = SHORT_KEY + STEP - 1;
 
-const NO_ENTRY = -1;
+const EMPTY = -1;
+/** Numbers per table slot: key, sentence id, offset, last block. */
+const SLOT_SIZE = 4;
 
 /**
- * Entries keyed by a 32-bit hash, chained per bucket, in flat typed arrays. A
- * bit set in front of it, small enough to stay in the CPU cache, answers most
- * lookups for keys that are not there without touching the larger arrays.
+ * Entries keyed by a 32-bit hash, in one flat array with open addressing, so
+ * that a lookup reads one or two neighbouring cache lines. A bit set in front
+ * of it, small enough to stay in the CPU cache, answers most lookups for keys
+ * that are not there without touching the larger array.
  */
 class KeyTable {
   readonly filter: Uint32Array;
   readonly filterShift: number;
   readonly mask: number;
-  readonly heads: Int32Array;
-  readonly next: Int32Array;
-  readonly keys: Int32Array;
-  readonly ids: Int32Array;
-  /** Where in its sentence the entry's first window starts. */
-  readonly offsets: Int32Array;
+  /**
+   * Per slot, SLOT_SIZE numbers: the key, the sentence id (EMPTY when free),
+   * where the key starts in the sentence, and the hash of its last block.
+   */
+  readonly slots: Int32Array;
   size = 0;
 
   constructor(capacity: number) {
@@ -52,14 +54,10 @@ class KeyTable {
     this.filter = new Uint32Array(filterBits / 32);
     this.filterShift = 32 - Math.log2(filterBits);
 
-    let buckets = 256;
-    while (buckets < capacity * 2) buckets *= 2;
-    this.mask = buckets - 1;
-    this.heads = new Int32Array(buckets).fill(NO_ENTRY);
-    this.next = new Int32Array(capacity);
-    this.keys = new Int32Array(capacity);
-    this.ids = new Int32Array(capacity);
-    this.offsets = new Int32Array(capacity);
+    let slotCount = 256;
+    while (slotCount < capacity * 2) slotCount *= 2;
+    this.mask = slotCount - 1;
+    this.slots = new Int32Array(slotCount * SLOT_SIZE).fill(EMPTY);
   }
 
   mayHave(key: number): boolean {
@@ -67,16 +65,17 @@ class KeyTable {
     return ((this.filter[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
   }
 
-  add(key: number, id: number, offset: number): void {
-    const entry = this.size++;
-    const bucket = key & this.mask;
+  add(key: number, id: number, offset: number, tail: number): void {
     const bit = key >>> this.filterShift;
     this.filter[bit >>> 5] = (this.filter[bit >>> 5] as number) | (1 << (bit & 31));
-    this.keys[entry] = key;
-    this.ids[entry] = id;
-    this.offsets[entry] = offset;
-    this.next[entry] = this.heads[bucket] as number;
-    this.heads[bucket] = entry;
+
+    let slot = key & this.mask;
+    while (this.slots[slot * SLOT_SIZE + 1] !== EMPTY) slot = (slot + 1) & this.mask;
+    this.slots[slot * SLOT_SIZE] = key;
+    this.slots[slot * SLOT_SIZE + 1] = id;
+    this.slots[slot * SLOT_SIZE + 2] = offset;
+    this.slots[slot * SLOT_SIZE + 3] = tail;
+    this.size++;
   }
 }
 
@@ -85,9 +84,11 @@ export class SentenceIndex {
   readonly #long: KeyTable;
   readonly #short: KeyTable;
   readonly #tiny: number[] = [];
+  readonly #lengths: Int32Array;
 
   constructor(sentences: readonly string[]) {
     this.sentences = sentences;
+    this.#lengths = Int32Array.from(sentences, (sentence) => sentence.length);
     const keys = new SentenceKeys(sentences);
     this.#long = new KeyTable(keys.longCount * STEP);
     this.#short = new KeyTable(keys.shortCount * STEP);
@@ -102,8 +103,9 @@ export class SentenceIndex {
       }
       const table = sentence.length >= LONG_LENGTH ? this.#long : this.#short;
       const first = rarestRun(keys.all, start, end, rarity);
+      const tail = hashBlock(sentence, sentence.length - STEP);
       for (let offset = first; offset < first + STEP; offset++) {
-        table.add(keys.all[start + offset] as number, id, offset);
+        table.add(keys.all[start + offset] as number, id, offset, tail);
       }
     }
   }
@@ -143,12 +145,18 @@ export class SentenceIndex {
     found: Set<number>,
   ): void {
     if (!table.mayHave(key)) return;
-    let entry = table.heads[key & table.mask] as number;
-    for (; entry !== NO_ENTRY; entry = table.next[entry] as number) {
-      if (table.keys[entry] !== key) continue;
-      const id = table.ids[entry] as number;
-      const start = position - (table.offsets[entry] as number);
+    const { slots, mask } = table;
+    for (let slot = key & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * SLOT_SIZE;
+      const id = slots[at + 1] as number;
+      if (id === EMPTY) return;
+      if (slots[at] !== key) continue;
+      const start = position - (slots[at + 2] as number);
       if (start < 0 || found.has(id)) continue;
+      // Sentences that share the key's words often end differently: comparing
+      // the last block first spares most visits to the sentence itself.
+      const end = start + (this.#lengths[id] as number);
+      if (end > text.length || hashBlock(text, end - STEP) !== slots[at + 3]) continue;
       if (text.startsWith(this.sentences[id] as string, start)) found.add(id);
     }
   }

@@ -213,10 +213,7 @@ describe("the leak guard", { timeout: 120_000 }, () => {
     expect(await readlink(site.distDir)).toBe(`.dist-builds/${first.buildId}`);
   });
 
-  // TODO(plugin/leak-scan.ts reads a view through decodeJsonEscapes from
-  // plugin/json-escapes.ts): unskip. JSON escapes the quotation marks, so today
-  // the scan cannot see this sentence inside a page's structured data.
-  it.skip("finds a quoted gated sentence that only reached public/ JSON-escaped", async () => {
+  it("finds a quoted gated sentence that only reached public/ JSON-escaped", async () => {
     await site?.remove();
     const quoted = 'The vault code is "4711" and the auditors must never see it.';
     const onlyQuoted = post(
