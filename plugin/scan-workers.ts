@@ -23,8 +23,8 @@ type ToWorker =
   | { type: "start"; root: string; sentences: string[] }
   | { type: "files"; files: string[] };
 
+/** The results of a batch, which also ask for the next (the first, empty, for the first). */
 interface FromWorker {
-  /** Results of the last batch; an empty list asks for the first one. */
   matches: FileMatches[];
 }
 

@@ -90,12 +90,16 @@ export async function writeTierFeeds(
 ): Promise<Record<string, string>> {
   const all = [...posts];
   const feeds: Record<string, string> = {};
+  // A post's entry reads the same in every tier's feed: render each one once.
+  const rendered = new Map(
+    all.map((post) => [post, renderEntry(config, post, markdown)]),
+  );
 
   for (const { id } of config.tiers.filter((tier) => isPaidTier(config.tiers, tier.id))) {
     const entries = postsForTier(config.tiers, all, id);
     const file = path.join(gatedDir, id, TIER_FEED_FILE);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, renderTierFeed(config, id, entries, markdown));
+    await writeFile(file, renderTierFeed(config, id, entries, markdown, rendered));
     feeds[id] = TIER_FEED_FILE;
   }
   return feeds;
@@ -107,6 +111,7 @@ export function renderTierFeed(
   tier: string,
   posts: readonly FeedPost[],
   markdown: MarkdownLibrary,
+  rendered?: ReadonlyMap<FeedPost, string>,
 ): string {
   const { site } = config;
   const home = absolute("/", site.url);
@@ -122,7 +127,7 @@ export function renderTierFeed(
   <link href="${xml(home)}"/>
   <id>${xml(`${home}#full-text-${tier}`)}</id>
   <updated>${newest.toISOString()}</updated>
-${author}${posts.map((post) => renderEntry(config, post, markdown)).join("")}</feed>
+${author}${posts.map((post) => rendered?.get(post) ?? renderEntry(config, post, markdown)).join("")}</feed>
 `;
 }
 
