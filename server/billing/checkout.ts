@@ -1,4 +1,4 @@
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import { isLiveStatus } from "../../lib/access.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
@@ -6,6 +6,7 @@ import { ensureStripeCustomer, readStripeCustomerId } from "./customers.ts";
 import { isStripeNotFound } from "./failures.ts";
 import { createPortalUrl } from "./portal.ts";
 import { findCheckoutPrice } from "./pricing.ts";
+import { KeyedQueue } from "./queue.ts";
 import type { BillingReader } from "./reader.ts";
 import { siteUrl } from "./site-url.ts";
 import { useStripe } from "./stripe-client.ts";
@@ -46,12 +47,37 @@ export async function startCheckout(
     };
   }
 
-  const customerId = await ensureStripeCustomer(reader, db);
-  const session = await useStripe().checkout.sessions.create(
-    checkoutParams(reader.id, customerId, priceId),
-  );
-  if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
-  return { kind: "redirect", url: session.url };
+  return readerQueue.run(reader.id, async () => {
+    const customerId = await ensureStripeCustomer(reader, db);
+    await expireOpenSessions(customerId);
+    const session = await useStripe().checkout.sessions.create(
+      checkoutParams(reader.id, customerId, priceId),
+    );
+    if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
+    return { kind: "redirect", url: session.url };
+  });
+}
+
+/** A reader's Checkouts start one at a time, so only the newest can be paid. */
+const readerQueue = new KeyedQueue();
+
+/**
+ * Closes the reader's Checkout pages that are still open (another tab, an
+ * earlier click), so paying twice cannot start two subscriptions.
+ */
+async function expireOpenSessions(customerId: string): Promise<void> {
+  const stripe = useStripe();
+  const open = await stripe.checkout.sessions
+    .list({ customer: customerId, status: "open", limit: 100 })
+    .autoPagingToArray({ limit: 1_000 });
+  for (const session of open) {
+    try {
+      await stripe.checkout.sessions.expire(session.id);
+    } catch (error) {
+      // Paid or expired a moment ago: no longer open, which is all we wanted.
+      if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+    }
+  }
 }
 
 export function checkoutParams(

@@ -1,8 +1,10 @@
 import type Stripe from "stripe";
+import { isTerminalStatus } from "../../lib/access.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
 import { logWarn } from "../log.ts";
 import { resolveProductTiers } from "./pricing.ts";
+import { KeyedQueue } from "./queue.ts";
 import { useStripe } from "./stripe-client.ts";
 import {
   mapSubscription,
@@ -68,7 +70,7 @@ export function syncCustomerWith<T>(
   db: Db,
   apply: (snapshot: CustomerSnapshot) => T,
 ): Promise<T> {
-  return inCustomerQueue(customerId, async () => {
+  return customerQueue.run(customerId, async () => {
     const snapshot = await fetchCustomerSnapshot(customerId);
     return db.transaction(() => apply(snapshot))();
   });
@@ -112,6 +114,13 @@ export function applyCustomerSnapshot(
   const changes: SubscriptionChange[] = [];
   for (const row of snapshot.subscriptions) {
     const before = previous.get(row.id);
+    if (before && reopensTerminal(before.status, row.status)) {
+      logWarn(
+        "billing",
+        `subscription ${row.id} is stored ${before.status}; Stripe answered ${row.status}, which cannot follow it, so the stored row is kept`,
+      );
+      continue;
+    }
     const pastDueSince = nextPastDueSince(before, row.status, nowSeconds);
     upsertSubscription(db, userId, row, pastDueSince, nowSeconds);
     if (before?.status !== row.status) {
@@ -129,6 +138,14 @@ export function applyCustomerSnapshot(
   const removed = removeUnlisted(db, customerId, snapshot.subscriptions);
   const stored = snapshot.subscriptions.length;
   return { kind: "synced", customerId, userId, stored, removed, changes };
+}
+
+/**
+ * Stripe never moves a subscription out of `canceled` or `incomplete_expired`.
+ * An answer that does (a stale read, a replayed response) is not applied.
+ */
+export function reopensTerminal(stored: string, reported: string): boolean {
+  return isTerminalStatus(stored) && !isTerminalStatus(reported);
 }
 
 /**
@@ -234,15 +251,4 @@ function removeUnlisted(
     .run(customerId, keep).changes;
 }
 
-const customerQueues = new Map<string, Promise<unknown>>();
-
-function inCustomerQueue<T>(customerId: string, task: () => Promise<T>): Promise<T> {
-  const previous = customerQueues.get(customerId) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const settled = run.catch(() => undefined);
-  customerQueues.set(customerId, settled);
-  void settled.then(() => {
-    if (customerQueues.get(customerId) === settled) customerQueues.delete(customerId);
-  });
-  return run;
-}
+const customerQueue = new KeyedQueue();

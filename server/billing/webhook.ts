@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import { type Db, useDb } from "../db/database.ts";
+import { triggerOf } from "./events.ts";
 import { refreshPricing } from "./pricing.ts";
 import { applyCustomerSnapshot, type SyncResult, syncCustomerWith } from "./sync.ts";
 
@@ -20,12 +21,9 @@ export type WebhookOutcome =
   | { kind: "unconfigured" }
   | { kind: "refused"; reason: string }
   | { kind: "duplicate"; event: EventSummary }
+  /** A type Tierwall does not listen to: answered 200, nothing recorded. */
+  | { kind: "ignored"; event: EventSummary }
   | { kind: "applied"; event: EventSummary; detail: string };
-
-export type WebhookTrigger =
-  | { kind: "pricing" }
-  | { kind: "customer"; customerId: string }
-  | { kind: "none" };
 
 type Verification =
   | { kind: "verified"; event: Stripe.Event }
@@ -55,11 +53,14 @@ export function parseWebhookSecrets(value: string | undefined): string[] {
     .filter((secret) => secret.length > 0);
 }
 
+/** How far a signature's timestamp may be from our clock, either way. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
 export function verifyWebhook(
   rawBody: Buffer | undefined,
   signature: string | undefined,
   secrets: readonly string[],
-  webhooks: Stripe["webhooks"] = Stripe.webhooks,
+  nowMs: number = Date.now(),
 ): Verification {
   if (!rawBody || rawBody.length === 0) return { kind: "refused", reason: "empty body" };
   if (!signature) return { kind: "refused", reason: "no Stripe-Signature header" };
@@ -67,10 +68,19 @@ export function verifyWebhook(
   for (const secret of secrets) {
     let event: Stripe.Event;
     try {
-      event = webhooks.constructEvent(rawBody, signature, secret);
+      // Tolerance 0: the SDK checks only the signature; the clock check below
+      // also refuses timestamps from the future, which the SDK lets through.
+      event = Stripe.webhooks.constructEvent(rawBody, signature, secret, 0);
     } catch (error) {
       if (error instanceof Stripe.errors.StripeSignatureVerificationError) continue;
       return { kind: "refused", reason: "signed payload is not JSON" };
+    }
+    const skew = Math.abs(nowMs / 1000 - signedAt(signature));
+    if (!(skew <= SIGNATURE_TOLERANCE_SECONDS)) {
+      return {
+        kind: "refused",
+        reason: "signature timestamp is more than 5 minutes off",
+      };
     }
     return isEvent(event)
       ? { kind: "verified", event }
@@ -79,53 +89,44 @@ export function verifyWebhook(
   return { kind: "refused", reason: "signature does not verify" };
 }
 
-/** What an event asks of us: a pricing refresh, a customer sync, or nothing. */
-export function triggerOf(event: Stripe.Event): WebhookTrigger {
-  const { type } = event;
-  const isCatalog = type.startsWith("product.") || type.startsWith("price.");
-  if (isCatalog) return { kind: "pricing" };
-
-  const namesCustomer =
-    type.startsWith("checkout.session.") ||
-    type.startsWith("customer.") ||
-    type.startsWith("invoice.");
-  // A deleted customer cannot be listed; its subscriptions' own events say they ended.
-  if (!namesCustomer || type === "customer.deleted") return { kind: "none" };
-
-  const customerId = customerIdOf(event.data.object);
-  return customerId ? { kind: "customer", customerId } : { kind: "none" };
-}
-
-/** The customer id an event's object carries: its own id for a customer. */
-export function customerIdOf(object: unknown): string | null {
-  if (typeof object !== "object" || object === null) return null;
-  const fields = object as { object?: unknown; id?: unknown; customer?: unknown };
-
-  if (fields.object === "customer") {
-    return typeof fields.id === "string" ? fields.id : null;
+/**
+ * The `t=` of a `Stripe-Signature` header, read as the SDK reads it when it
+ * checks the signature (the last `t` wins), so the checked and the signed
+ * timestamp are the same.
+ */
+export function signedAt(header: string): number {
+  let timestamp = Number.NaN;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
   }
-  if (typeof fields.customer === "string") return fields.customer;
-  const nested = fields.customer as { id?: unknown } | null | undefined;
-  return typeof nested?.id === "string" ? nested.id : null;
+  return timestamp;
 }
 
 async function applyEvent(db: Db, event: Stripe.Event): Promise<WebhookOutcome> {
   const summary = { id: event.id, type: event.type };
   const trigger = triggerOf(event);
 
-  if (trigger.kind === "customer") {
-    return syncCustomerWith(trigger.customerId, db, (snapshot) => {
-      if (!recordEvent(db, summary)) return { kind: "duplicate", event: summary };
-      const result = applyCustomerSnapshot(db, snapshot);
-      return { kind: "applied", event: summary, detail: describeSync(result) };
-    });
+  switch (trigger.kind) {
+    case "ignored":
+      return { kind: "ignored", event: summary };
+    case "customer":
+      return syncCustomerWith(trigger.customerId, db, (snapshot) => {
+        if (!recordEvent(db, summary)) return { kind: "duplicate", event: summary };
+        const result = applyCustomerSnapshot(db, snapshot);
+        return { kind: "applied", event: summary, detail: describeSync(result) };
+      });
+    case "pricing":
+      await refreshPricing();
+      return recordOnly(db, summary, "pricing refreshed");
+    case "no-customer":
+      return recordOnly(db, summary, "names no customer");
   }
+}
 
-  if (trigger.kind === "pricing") await refreshPricing();
-  const recorded = db.transaction(() => recordEvent(db, summary))();
-  if (!recorded) return { kind: "duplicate", event: summary };
-  const detail = trigger.kind === "pricing" ? "pricing refreshed" : "recorded only";
-  return { kind: "applied", event: summary, detail };
+function recordOnly(db: Db, event: EventSummary, detail: string): WebhookOutcome {
+  const recorded = db.transaction(() => recordEvent(db, event))();
+  return recorded ? { kind: "applied", event, detail } : { kind: "duplicate", event };
 }
 
 function isRecorded(db: Db, eventId: string): boolean {

@@ -64,6 +64,11 @@ export interface StackOptions {
   /** Extra environment for the server. */
   env?: Record<string, string>;
   distDir?: string;
+  /**
+   * The server's STRIPE_WEBHOOK_SECRET, made from the secret the emulator gave
+   * its endpoint: to list a retired secret beside it, as during a rotation.
+   */
+  webhookSecretEnv?: (registered: string) => string;
 }
 
 let readerCount = 0;
@@ -90,7 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DIST_DIR: distDir,
     STRIPE_API_BASE: stripeEmulator.url,
     STRIPE_SECRET_KEY: "sk_test_tierwall_offline",
-    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    STRIPE_WEBHOOK_SECRET: options.webhookSecretEnv?.(webhookSecret) ?? webhookSecret,
     RESEND_BASE_URL: resendEmulator.url,
     RESEND_API_KEY: "re_test_tierwall_offline",
     ...options.env,

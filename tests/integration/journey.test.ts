@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { billingFor } from "../helpers/billing.ts";
 import { payOnCheckoutPage } from "../helpers/checkout.ts";
 import { gatedPage } from "../helpers/site.ts";
 import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
@@ -21,18 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function corePrice(): Promise<string> {
-  const response = await fetch(`${stack.baseUrl}/api/pricing`);
-  const pricing = (await response.json()) as {
-    tiers: { id: string; prices: { id: string; interval: string }[] }[];
-  };
-  const price = pricing.tiers
-    .find((tier) => tier.id === "core")
-    ?.prices.find((p) => p.interval === "month");
-  if (!price) throw new Error("No monthly Core price on /api/pricing");
-  return price.id;
-}
 
 function storedTier(userEmail: string): { status: string; tier: string }[] {
   const db = stack.openDb();
@@ -102,7 +91,7 @@ describe("a reader who subscribes to Core", () => {
   });
 
   it("pays on the Checkout page and the webhook stores the Core tier", async () => {
-    const paid = await subscribe(reader, await corePrice());
+    const paid = await subscribe(reader, await billingFor(stack).priceOf("core"));
 
     // The emulator sends the browser back to the success URL; the webhook
     // alone (without visiting it) must grant the tier.

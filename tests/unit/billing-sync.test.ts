@@ -135,4 +135,13 @@ describe("applying a customer's subscriptions", () => {
       ],
     });
   });
+
+  it("never reopens a subscription stored as ended", () => {
+    apply(db, snapshot([row({ status: "canceled" })]));
+    const result = apply(db, snapshot([row({ status: "active" })]));
+
+    expect(stored(db)).toMatchObject([{ id: "sub_1", status: "canceled" }]);
+    expect(result).toMatchObject({ kind: "synced", changes: [] });
+    expect(readEntitlement(db, "user_a", now).tier).toBe("free");
+  });
 });

@@ -2,8 +2,12 @@ import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import {
   customerIdOf,
-  parseWebhookSecrets,
+  HANDLED_EVENT_TYPES,
   triggerOf,
+} from "../../server/billing/events.ts";
+import {
+  parseWebhookSecrets,
+  signedAt,
   verifyWebhook,
 } from "../../server/billing/webhook.ts";
 
@@ -18,8 +22,8 @@ function event(type: string, object: Record<string, unknown>): Stripe.Event {
   } as unknown as Stripe.Event;
 }
 
-function signed(payload: string, secret: string): string {
-  return stripe.webhooks.generateTestHeaderString({ payload, secret });
+function signed(payload: string, secret: string, timestamp?: number): string {
+  return stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 
 describe("what a webhook event asks for", () => {
@@ -28,7 +32,11 @@ describe("what a webhook event asks for", () => {
       ["customer.subscription.updated", { object: "subscription", customer: "cus_1" }],
       ["invoice.paid", { object: "invoice", customer: "cus_1" }],
       ["checkout.session.completed", { object: "checkout.session", customer: "cus_1" }],
-      ["customer.updated", { object: "customer", id: "cus_1" }],
+      ["invoice.payment_action_required", { object: "invoice", customer: "cus_1" }],
+      [
+        "customer.subscription.trial_will_end",
+        { object: "subscription", customer: "cus_1" },
+      ],
     ];
     for (const [type, object] of cases) {
       expect(triggerOf(event(type, object))).toEqual({
@@ -47,15 +55,26 @@ describe("what a webhook event asks for", () => {
     });
   });
 
-  it("asks nothing of unknown types, deleted customers, or events without a customer", () => {
-    const none = { kind: "none" };
-    expect(triggerOf(event("charge.refunded", { customer: "cus_1" }))).toEqual(none);
+  it("ignores every type it does not listen to", () => {
+    const ignored = { kind: "ignored" };
+    expect(triggerOf(event("charge.refunded", { customer: "cus_1" }))).toEqual(ignored);
     expect(
       triggerOf(event("customer.deleted", { object: "customer", id: "cus_1" })),
-    ).toEqual(none);
-    expect(triggerOf(event("checkout.session.completed", { customer: null }))).toEqual(
-      none,
-    );
+    ).toEqual(ignored);
+    expect(triggerOf(event("invoice.created", { customer: "cus_1" }))).toEqual(ignored);
+  });
+
+  it("has nothing to sync for a handled event that names no customer", () => {
+    expect(triggerOf(event("checkout.session.completed", { customer: null }))).toEqual({
+      kind: "no-customer",
+    });
+  });
+
+  it("answers every type it listens to, and no other", () => {
+    for (const type of HANDLED_EVENT_TYPES) {
+      expect(triggerOf(event(type, { customer: "cus_1" })).kind).not.toBe("ignored");
+    }
+    expect(new Set(HANDLED_EVENT_TYPES).size).toBe(HANDLED_EVENT_TYPES.length);
   });
 
   it("reads an expanded customer", () => {
@@ -100,5 +119,28 @@ describe("webhook signatures", () => {
     expect(verifyWebhook(undefined, header, secrets)).toMatchObject({
       kind: "refused",
     });
+  });
+
+  it("refuses a timestamp more than five minutes old or ahead, however well signed", () => {
+    const secrets = ["whsec_right"];
+    const now = 1_800_000_000;
+    const at = (offset: number) =>
+      verifyWebhook(
+        Buffer.from(payload),
+        signed(payload, "whsec_right", now + offset),
+        secrets,
+        now * 1000,
+      ).kind;
+
+    expect(at(0)).toBe("verified");
+    expect(at(-300)).toBe("verified");
+    expect(at(300)).toBe("verified");
+    expect(at(-301)).toBe("refused");
+    expect(at(301)).toBe("refused");
+  });
+
+  it("reads the timestamp the signature covers: the last t= in the header", () => {
+    expect(signedAt("t=100,v1=abc,t=200")).toBe(200);
+    expect(signedAt("v1=abc")).toBeNaN();
   });
 });

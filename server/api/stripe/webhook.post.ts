@@ -32,6 +32,9 @@ export default defineEventHandler(async (event) => {
         `webhook ${outcome.event.id} ${outcome.event.type}: already applied`,
       );
       return { received: true, duplicate: true };
+    case "ignored":
+      logInfo("billing", `webhook ${outcome.event.id} ${outcome.event.type}: not used`);
+      return { received: true, ignored: true };
     case "applied":
       logInfo(
         "billing",
