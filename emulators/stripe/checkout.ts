@@ -6,7 +6,7 @@ import { invalidParam, noSuchObject, StripeApiError } from "./errors.ts";
 import { emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
-import { paginate } from "./list.ts";
+import { listPage } from "./list.ts";
 import {
   expand,
   flag,
@@ -20,8 +20,9 @@ import {
   readExpand,
   text,
 } from "./params.ts";
+import { saveCard } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
-import { presentSubscription, startSubscription } from "./subscriptions.ts";
+import { announceSubscriptionStart, startSubscription } from "./subscriptions.ts";
 import type { StoredCheckoutSession, StoredPrice } from "./types.ts";
 
 const SESSION_LIFETIME_SECONDS = 24 * 3600;
@@ -269,9 +270,9 @@ export function listCheckoutSessions(
     if (params.subscription && session.subscription !== params.subscription) return false;
     return !params.status || session.status === params.status;
   });
-  const page = paginate(rows, params, "/v1/checkout/sessions");
-  const data = page.data.map((session) => presentSession(ctx, session));
-  return expandFrom(ctx, { ...page, data }, params.expand);
+  return listPage(ctx, rows, params, "/v1/checkout/sessions", (session) =>
+    presentSession(ctx, session),
+  );
 }
 
 export function listSessionLineItems(
@@ -282,7 +283,7 @@ export function listSessionLineItems(
   const params = parseParams(z.object({ ...pagination, expand }), raw);
   const items = requireSession(ctx, id).line_items?.data ?? [];
   const url = `/v1/checkout/sessions/${id}/line_items`;
-  return expandFrom(ctx, paginate(items, params, url), params.expand);
+  return listPage(ctx, items, params, url);
 }
 
 function markExpired(ctx: EmulatorContext, session: StoredCheckoutSession): void {
@@ -316,6 +317,8 @@ export function expireCheckoutSession(
 export interface Payer {
   email?: string;
   name?: string;
+  /** The card paid with; it stays on file for renewals. */
+  card?: string;
 }
 
 function payingCustomer(
@@ -347,9 +350,9 @@ function customerDetails(
 }
 
 /**
- * Completes an open session after a successful payment: starts the
- * subscription, bills the first period and emits, in this order,
- * `checkout.session.completed`, `customer.subscription.created` and
+ * Completes an open session after a successful payment: keeps the card on
+ * file, starts the subscription, bills the first period and emits, in this
+ * order, `checkout.session.completed`, `customer.subscription.created` and
  * `invoice.paid` (after `customer.created` when Checkout made the customer).
  */
 export function completeCheckoutSession(
@@ -364,8 +367,9 @@ export function completeCheckoutSession(
     );
   }
   const customer = payingCustomer(ctx, session, payer);
+  if (payer.card) saveCard(ctx, customer, payer.card);
   const settings = ctx.store.checkoutSubscriptionData.get(session.id);
-  const { subscription, invoice } = startSubscription(ctx, {
+  const started = startSubscription(ctx, {
     customer,
     items: (session.line_items?.data ?? []).flatMap((item) =>
       item.price ? [{ price: item.price, quantity: item.quantity ?? 1 }] : [],
@@ -373,7 +377,9 @@ export function completeCheckoutSession(
     metadata: settings?.metadata,
     description: settings?.description,
     trialDays: settings?.trial_period_days,
+    firstCharge: "succeeded",
   });
+  const { subscription, invoice } = started;
 
   Object.assign(session, {
     status: "complete",
@@ -385,8 +391,7 @@ export function completeCheckoutSession(
   } satisfies Partial<StoredCheckoutSession>);
 
   emitEvent(ctx, "checkout.session.completed", presentSession(ctx, session));
-  emitEvent(ctx, "customer.subscription.created", presentSubscription(ctx, subscription));
-  emitEvent(ctx, "invoice.paid", invoice);
+  announceSubscriptionStart(ctx, started);
 }
 
 /** Where the browser goes after paying: `{CHECKOUT_SESSION_ID}` is filled in. */

@@ -14,4 +14,6 @@ export interface EmulatorContext {
    * after. Null for hosted pages and the test clock, as for dashboard actions.
    */
   activeRequest: { id: string; idempotencyKey: string | null } | null;
+  /** While true every /v1 request fails as during a Stripe outage (`/_emulator/outage`). */
+  apiOutage: boolean;
 }

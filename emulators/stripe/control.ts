@@ -5,31 +5,74 @@
  *   GET  /_emulator/events
  *        Every event, oldest first, with its webhook deliveries:
  *        [{ id, type, created, object_id, deliveries: [{ endpoint, url, state:
- *        "pending" | "succeeded" | "failed", attempts: [{ at, status, error? }] }] }]
+ *        "pending" | "held" | "dropped" | "succeeded" | "failed",
+ *        attempts: [{ at, status, error? }] }] }]
+ *   POST /_emulator/events/:id/redeliver
+ *        Sends a stored event again, now, as a new delivery (same ID and
+ *        payload, freshly signed) to every enabled endpoint that wants its
+ *        type, whatever became of it before (dropped, failed, delivered long
+ *        ago), and waits for the answers: { deliveries: [{ endpoint, url,
+ *        status, error? }] }, status null when no connection was made.
  *   POST /_emulator/flush?timeout_ms=30000
- *        Waits until no webhook delivery is pending (retries included), then
- *        answers { settled: true, pending: 0 }; on timeout { settled: false, pending }.
+ *        Waits until no webhook delivery is pending (retries included; held
+ *        and dropped ones are not pending), then answers
+ *        { settled: true, pending: 0 }; on timeout { settled: false, pending }.
+ *   POST /_emulator/webhooks/settings   { "hold"?, "delay_ms"?, "copies"? }
+ *        Changes how new deliveries go out and answers { hold, delay_ms, copies }
+ *        (defaults false, 0, 1). hold: new deliveries are kept as "held", not
+ *        sent. delay_ms: each first attempt waits that long. copies: every
+ *        attempt is sent that many times at once, the same signed payload; it
+ *        succeeds only if every copy got a 2xx.
+ *   GET  /_emulator/webhooks/held
+ *        [{ delivery, event_id, type, created }], oldest first.
+ *   POST /_emulator/webhooks/release   { "order"?: "created" | "reverse" | "shuffle", "event_ids"? }
+ *        Sends held deliveries (all in `order`, default "created", or those of
+ *        the listed events in the listed order) one after another, each once the
+ *        previous one was answered: { released: [{ event_id, type, status }] },
+ *        status null when no connection was made. Failures go on to the usual
+ *        retries. The hold setting stays as it is.
+ *   POST /_emulator/webhooks/drop   { "event_ids"? }
+ *        Held deliveries (all, or those of the listed events) become "dropped"
+ *        and are never sent: { dropped: n }.
+ *   POST /_emulator/outage   { "api": boolean }
+ *        While on, every /v1 request answers 500 with an `api_error` ("Stripe is
+ *        unavailable (emulated outage)") and `Stripe-Should-Retry: false`;
+ *        webhook delivery, hosted pages and these routes keep working.
+ *        Answers { api }.
  *   POST /_emulator/reset
  *        Forgets customers, sessions, subscriptions, invoices, events and
- *        deliveries, rewinds the clock and restores the starting catalog.
+ *        deliveries, rewinds the clock, restores the starting catalog, and
+ *        turns the webhook settings and the outage back to their defaults.
  *        Webhook endpoints (and their secrets) are kept.
  *   GET  /_emulator/webhook_endpoints
  *        The endpoints with their signing secrets, which the API shows only once.
  *   GET  /_emulator/clock
  *        { now, offset_seconds }: the emulator's time in Unix seconds.
  *   POST /_emulator/clock/advance   { "seconds": n } or { "days": n }
- *        Moves time forward: periods renew (`invoice.paid`), trials end,
- *        scheduled cancellations end subscriptions (`customer.subscription.deleted`),
- *        open Checkout Sessions past `expires_at` expire. Answers { now }.
+ *        Moves time forward; what falls due happens in time order (lifecycle.ts):
+ *        `customer.subscription.trial_will_end` three days before a trial ends;
+ *        at a period or trial end the card on file is charged (`invoice.paid`,
+ *        or `past_due` with `invoice.payment_failed`); failed payments are
+ *        retried 3, 5 and 7 days after the first failure, and after the last
+ *        failed retry the subscription is `unpaid`; scheduled cancellations end
+ *        subscriptions (`customer.subscription.deleted`); open Checkout Sessions
+ *        past `expires_at` expire. Answers { now }.
+ *   POST /_emulator/customers/:id/card   { "number": "4000000000000341" }
+ *        Sets the test card the customer's renewals, retries and API-created
+ *        subscriptions are charged to (4242… when none is set; test-cards.ts):
+ *        4242 4242 4242 4242 pays, 4000 0000 0000 0341 is declined, 4000 0027
+ *        6000 3184 needs authentication (`invoice.payment_action_required`).
+ *        Answers { customer, number }; 402 for a card that cannot be saved.
  *   POST /_emulator/checkout/sessions/:id/complete   { "email"?, "name"?, "card"? }
  *        Pays a session as the hosted page would (card 4242… by default);
  *        answers the completed session, or 402 with the decline message.
  *   POST /_emulator/subscriptions/:id/payment_failed
  *        The renewal charge is declined: status `past_due`, an open invoice,
  *        `invoice.payment_failed` and `customer.subscription.updated`.
+ *        The invoice is then retried on the clock like a failed renewal.
  *   POST /_emulator/subscriptions/:id/payment_recovered
- *        The open invoice is paid: status `active`, `invoice.paid` and
- *        `customer.subscription.updated`.
+ *        The open invoice of a past_due, unpaid or incomplete subscription is
+ *        paid: status `active`, `invoice.paid` and `customer.subscription.updated`.
  *
  * Bodies may be JSON or form-encoded.
  */
@@ -39,16 +82,25 @@ import {
   getRouterParam,
   type H3Event,
   type Router,
-  readBody,
   setResponseStatus,
 } from "h3";
 import { seedCatalog } from "./catalog.ts";
 import { completeCheckoutSession, presentSession, requireSession } from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
+import { readControlBody, readFlag, readText } from "./control-body.ts";
+import { requireCustomer } from "./customers.ts";
 import { StripeApiError } from "./errors.ts";
 import { advanceClock, failPayment, recoverPayment } from "./lifecycle.ts";
+import { cardOnFile, saveCard } from "./payments.ts";
 import { presentSubscription, requireSubscription } from "./subscriptions.ts";
-import { cardProblem, SUCCEEDING_CARD } from "./test-cards.ts";
+import { attachProblem, cardProblem, SUCCEEDING_CARD } from "./test-cards.ts";
+import {
+  changeDeliverySettings,
+  dropHeld,
+  listHeld,
+  redeliverEvent,
+  releaseHeld,
+} from "./webhook-controls.ts";
 
 function listEventsWithDeliveries(ctx: EmulatorContext): unknown[] {
   const deliveries = ctx.store.deliveries.all();
@@ -82,30 +134,55 @@ function reset(ctx: EmulatorContext): unknown {
   ctx.store.clear();
   ctx.store.webhookEndpoints.replaceAll(endpoints);
   seedCatalog(ctx.store);
+  ctx.apiOutage = false;
   return { ok: true };
 }
 
 async function advance(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
-  const body = ((await readBody(event)) ?? {}) as { seconds?: unknown; days?: unknown };
+  const body = await readControlBody(event);
   const seconds = Number(body.seconds ?? 0) + Number(body.days ?? 0) * 86_400;
   return { now: advanceClock(ctx, seconds) };
 }
 
+function cardDeclined(message: string): StripeApiError {
+  return new StripeApiError(402, message, { type: "card_error", code: "card_declined" });
+}
+
 async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
   const session = requireSession(ctx, getRouterParam(event, "id") ?? "");
-  const body = ((await readBody(event)) ?? {}) as {
-    email?: string;
-    name?: string;
-    card?: string;
-  };
-  const card = { number: body.card ?? SUCCEEDING_CARD, expiry: "12 / 99", cvc: "123" };
+  const body = await readControlBody(event);
+  const number = readText(body, "card") ?? SUCCEEDING_CARD;
+  const card = { number, expiry: "12 / 99", cvc: "123" };
   const problem = cardProblem(card, new Date(ctx.store.now() * 1000));
-  if (problem) {
-    throw new StripeApiError(402, problem, { type: "card_error", code: "card_declined" });
-  }
+  if (problem) throw cardDeclined(problem);
 
-  completeCheckoutSession(ctx, session, { email: body.email, name: body.name });
+  completeCheckoutSession(ctx, session, {
+    email: readText(body, "email"),
+    name: readText(body, "name"),
+    card: number,
+  });
   return presentSession(ctx, session);
+}
+
+async function setCustomerCard(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
+  const customer = requireCustomer(ctx, getRouterParam(event, "id") ?? "");
+  const number = readText(await readControlBody(event), "number") ?? "";
+  const problem = attachProblem(number);
+  if (problem) throw cardDeclined(problem);
+
+  saveCard(ctx, customer.id, number);
+  return { customer: customer.id, number: cardOnFile(ctx, customer.id) };
+}
+
+async function setOutage(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
+  const api = readFlag(await readControlBody(event), "api");
+  if (api === undefined) {
+    throw new StripeApiError(400, 'Give { "api": true } or { "api": false }.', {
+      param: "api",
+    });
+  }
+  ctx.apiOutage = api;
+  return { api };
 }
 
 function subscriptionAction(
@@ -138,7 +215,16 @@ function control(ctx: EmulatorContext, handler: ControlHandler) {
 
 export function registerControlRoutes(router: Router, ctx: EmulatorContext): void {
   router.get("/_emulator/events", control(ctx, listEventsWithDeliveries));
+  router.post(
+    "/_emulator/events/:id/redeliver",
+    control(ctx, (c, event) => redeliverEvent(c, getRouterParam(event, "id") ?? "")),
+  );
   router.post("/_emulator/flush", control(ctx, flush));
+  router.post("/_emulator/webhooks/settings", control(ctx, changeDeliverySettings));
+  router.get("/_emulator/webhooks/held", control(ctx, listHeld));
+  router.post("/_emulator/webhooks/release", control(ctx, releaseHeld));
+  router.post("/_emulator/webhooks/drop", control(ctx, dropHeld));
+  router.post("/_emulator/outage", control(ctx, setOutage));
   router.post("/_emulator/reset", control(ctx, reset));
   router.get(
     "/_emulator/webhook_endpoints",
@@ -153,6 +239,7 @@ export function registerControlRoutes(router: Router, ctx: EmulatorContext): voi
   );
   router.post("/_emulator/clock/advance", control(ctx, advance));
   router.post("/_emulator/checkout/sessions/:id/complete", control(ctx, completeSession));
+  router.post("/_emulator/customers/:id/card", control(ctx, setCustomerCard));
   router.post(
     "/_emulator/subscriptions/:id/payment_failed",
     control(ctx, (c, event) => subscriptionAction(c, event, true)),

@@ -6,7 +6,7 @@ import { noSuchObject, StripeApiError } from "./errors.ts";
 import { changedAttributes, emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
-import { paginate } from "./list.ts";
+import { listPage, paginate } from "./list.ts";
 import {
   expand,
   mergeMetadata,
@@ -147,7 +147,7 @@ export function listCustomers(
   const rows = ctx.store.customers
     .newestFirst()
     .filter((customer) => !params.email || customer.email === params.email);
-  return expandFrom(ctx, paginate(rows, params, "/v1/customers"), params.expand);
+  return listPage(ctx, rows, params, "/v1/customers");
 }
 
 /*

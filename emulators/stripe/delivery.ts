@@ -25,9 +25,42 @@ function describeFetchError(error: unknown): string {
   return cause?.code ?? cause?.message ?? error.message;
 }
 
+function succeeded(attempt: DeliveryAttempt): boolean {
+  return attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
+}
+
 function endpointWants(endpoint: StoredWebhookEndpoint, type: string): boolean {
   if (endpoint.status !== "enabled") return false;
   return endpoint.enabled_events.includes("*") || endpoint.enabled_events.includes(type);
+}
+
+/** How deliveries behave; tests change it through `/_emulator/webhooks/settings`. */
+export interface DeliverySettings {
+  /** New deliveries are kept as "held" until released or dropped. */
+  hold: boolean;
+  /** How long each first attempt waits before it is sent. */
+  delay_ms: number;
+  /** Every attempt is sent this many times at once, as a duplicated webhook. */
+  copies: number;
+}
+
+export const DEFAULT_DELIVERY_SETTINGS: Readonly<DeliverySettings> = {
+  hold: false,
+  delay_ms: 0,
+  copies: 1,
+};
+
+/** A delivery and the answer its attempt got (null when it was not sent). */
+export interface SentDelivery {
+  delivery: Delivery;
+  result: DeliveryAttempt | null;
+}
+
+interface SignedRequest {
+  url: string;
+  payload: string;
+  signature: string;
+  at: number;
 }
 
 /**
@@ -39,6 +72,10 @@ function endpointWants(endpoint: StoredWebhookEndpoint, type: string): boolean {
  * failing event does not hold back newer ones, which is also how Stripe
  * behaves. After the last retry, or once the endpoint is deleted, the delivery
  * is marked failed.
+ *
+ * The settings let a test hold deliveries back and release them in any order,
+ * delay them, or send each one several times at once; held and dropped
+ * deliveries are not pending, so waiting for delivery does not wait for them.
  */
 export class WebhookDeliveries {
   private readonly queues = new Map<string, Delivery[]>();
@@ -46,6 +83,7 @@ export class WebhookDeliveries {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private waiters: (() => void)[] = [];
+  private settings: DeliverySettings = { ...DEFAULT_DELIVERY_SETTINGS };
 
   constructor(
     private readonly store: Store,
@@ -53,23 +91,18 @@ export class WebhookDeliveries {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Creates one delivery per interested endpoint and starts sending. */
-  enqueue(event: StoredEvent): void {
-    const endpoints = this.store.webhookEndpoints
-      .all()
-      .filter((endpoint) => endpointWants(endpoint, event.type));
+  /** Changes some settings and answers all of them. */
+  configure(changes: Partial<DeliverySettings> = {}): DeliverySettings {
+    this.settings = { ...this.settings, ...changes };
+    return { ...this.settings };
+  }
 
-    for (const endpoint of endpoints) {
-      const delivery: Delivery = {
-        id: newId("whdel"),
-        eventId: event.id,
-        endpointId: endpoint.id,
-        url: endpoint.url,
-        state: "pending",
-        attempts: [],
-      };
-      this.store.deliveries.insert(delivery);
-      this.push(delivery);
+  /** Creates one delivery per interested endpoint and starts sending, or holds it. */
+  enqueue(event: StoredEvent): void {
+    const state = this.settings.hold ? "held" : "pending";
+    for (const endpoint of this.endpointsFor(event)) {
+      const delivery = this.createDelivery(event, endpoint, state);
+      if (state === "pending") this.startFirstAttempt(delivery);
     }
     this.updatePendingCount(event.id);
   }
@@ -79,6 +112,51 @@ export class WebhookDeliveries {
     for (const delivery of this.store.deliveries.all()) {
       if (delivery.state === "pending") this.push(delivery);
     }
+  }
+
+  /** Held deliveries, oldest first. */
+  held(): Delivery[] {
+    return this.store.deliveries.all().filter((d) => d.state === "held");
+  }
+
+  /**
+   * Sends held deliveries one after another, each after the previous one was
+   * answered. A failed one goes on to the usual retries.
+   */
+  async release(deliveries: readonly Delivery[]): Promise<SentDelivery[]> {
+    const sent: SentDelivery[] = [];
+    for (const delivery of deliveries) {
+      if (delivery.state !== "held") continue;
+      delivery.state = "pending";
+      sent.push({ delivery, result: await this.attempt(delivery) });
+    }
+    return sent;
+  }
+
+  /** Marks held deliveries as dropped: they are never sent. */
+  drop(deliveries: readonly Delivery[]): number {
+    const held = deliveries.filter((delivery) => delivery.state === "held");
+    for (const delivery of held) delivery.state = "dropped";
+    for (const eventId of new Set(held.map((d) => d.eventId))) {
+      this.updatePendingCount(eventId);
+    }
+    this.store.markChanged();
+    return held.length;
+  }
+
+  /**
+   * Sends a stored event again, now, as a new delivery to every endpoint that
+   * wants it, whatever happened to it before; held or not.
+   */
+  async redeliver(event: StoredEvent): Promise<SentDelivery[]> {
+    const deliveries = this.endpointsFor(event).map((endpoint) =>
+      this.createDelivery(event, endpoint, "pending"),
+    );
+    const sent: SentDelivery[] = [];
+    for (const delivery of deliveries) {
+      sent.push({ delivery, result: await this.attempt(delivery) });
+    }
+    return sent;
   }
 
   /** Resolves true once no delivery is pending, or false after `timeoutMs`. */
@@ -101,11 +179,12 @@ export class WebhookDeliveries {
     return this.store.deliveries.all().filter((d) => d.state === "pending").length;
   }
 
-  /** Forgets queued work; used by reset. */
+  /** Forgets queued work and restores the default settings; used by reset. */
   clear(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.queues.clear();
+    this.settings = { ...DEFAULT_DELIVERY_SETTINGS };
     this.notifyIfIdle();
   }
 
@@ -113,6 +192,33 @@ export class WebhookDeliveries {
   close(): void {
     this.abort.abort();
     this.clear();
+  }
+
+  private endpointsFor(event: StoredEvent): StoredWebhookEndpoint[] {
+    return this.store.webhookEndpoints
+      .all()
+      .filter((endpoint) => endpointWants(endpoint, event.type));
+  }
+
+  private createDelivery(
+    event: StoredEvent,
+    endpoint: StoredWebhookEndpoint,
+    state: Delivery["state"],
+  ): Delivery {
+    return this.store.deliveries.insert({
+      id: newId("whdel"),
+      eventId: event.id,
+      endpointId: endpoint.id,
+      url: endpoint.url,
+      state,
+      attempts: [],
+    });
+  }
+
+  private startFirstAttempt(delivery: Delivery): void {
+    const delay = this.settings.delay_ms;
+    if (delay > 0) this.later(delay, () => this.push(delivery));
+    else this.push(delivery);
   }
 
   private push(delivery: Delivery): void {
@@ -134,23 +240,26 @@ export class WebhookDeliveries {
     });
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
-    if (this.abort.signal.aborted) return;
+  private async attempt(delivery: Delivery): Promise<DeliveryAttempt | null> {
+    if (this.abort.signal.aborted) return null;
     const result = await this.send(delivery);
-    if (this.abort.signal.aborted || !this.store.deliveries.get(delivery.id)) return;
+    if (this.abort.signal.aborted || !this.store.deliveries.get(delivery.id)) return null;
 
+    this.record(delivery, result);
+    return result;
+  }
+
+  private record(delivery: Delivery, result: DeliveryAttempt): void {
     delivery.attempts.push(result);
-    const succeeded =
-      result.status !== null && result.status >= 200 && result.status < 300;
     const retryDelay = this.retryDelaysMs[delivery.attempts.length - 1];
     const endpointGone = !this.store.webhookEndpoints.get(delivery.endpointId);
 
-    if (succeeded) {
+    if (succeeded(result)) {
       delivery.state = "succeeded";
     } else if (retryDelay === undefined || endpointGone) {
       delivery.state = "failed";
     } else {
-      this.scheduleRetry(delivery, retryDelay);
+      this.later(retryDelay, () => void this.attempt(delivery));
     }
 
     this.log(
@@ -162,15 +271,29 @@ export class WebhookDeliveries {
     this.notifyIfIdle();
   }
 
-  private scheduleRetry(delivery: Delivery, delayMs: number): void {
+  private later(delayMs: number, run: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.attempt(delivery);
+      run();
     }, delayMs);
     this.timers.add(timer);
   }
 
+  /** Sends the attempt `copies` times at once; it succeeds only if every copy did. */
   private async send(delivery: Delivery): Promise<DeliveryAttempt> {
+    const request = this.signedRequest(delivery);
+    if (!("payload" in request)) return request;
+
+    const copies = Math.max(1, Math.floor(this.settings.copies));
+    const results = await Promise.all(
+      Array.from({ length: copies }, () => this.post(request)),
+    );
+    return (
+      results.find((result) => !succeeded(result)) ?? (results[0] as DeliveryAttempt)
+    );
+  }
+
+  private signedRequest(delivery: Delivery): SignedRequest | DeliveryAttempt {
     const at = Date.now();
     const endpoint = this.store.webhookEndpoints.get(delivery.endpointId);
     const event = this.store.events.get(delivery.eventId);
@@ -180,8 +303,13 @@ export class WebhookDeliveries {
     // timestamp with their own clock and refuse stale signatures.
     const payload = JSON.stringify(event, null, 2);
     const signature = signPayload(payload, endpoint.secret, Math.floor(at / 1000));
+    return { url: endpoint.url, payload, signature, at };
+  }
+
+  private async post(request: SignedRequest): Promise<DeliveryAttempt> {
+    const { url, payload, signature, at } = request;
     try {
-      const response = await fetch(endpoint.url, {
+      const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
         body: payload,
@@ -199,12 +327,19 @@ export class WebhookDeliveries {
     }
   }
 
+  /**
+   * `pending_webhooks`: the endpoints this event has not yet reached, so a
+   * successful redelivery settles an endpoint whose first delivery failed.
+   */
   private updatePendingCount(eventId: string): void {
     const event = this.store.events.get(eventId);
     if (!event) return;
-    event.pending_webhooks = this.store.deliveries
-      .all()
-      .filter((d) => d.eventId === eventId && d.state !== "succeeded").length;
+    const deliveries = this.store.deliveries.all().filter((d) => d.eventId === eventId);
+    const reached = new Set(
+      deliveries.filter((d) => d.state === "succeeded").map((d) => d.endpointId),
+    );
+    const endpoints = new Set(deliveries.map((d) => d.endpointId));
+    event.pending_webhooks = [...endpoints].filter((id) => !reached.has(id)).length;
   }
 
   private notifyIfIdle(): void {

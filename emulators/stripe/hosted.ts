@@ -154,6 +154,7 @@ async function payCheckout(
   completeCheckoutSession(ctx, session, {
     email: form.email?.trim(),
     name: form.name?.trim(),
+    card: form.card_number,
   });
   ctx.store.markChanged();
   const target = successRedirect(session);
@@ -174,6 +175,9 @@ function renewalLine(sub: StoredSubscription): string {
   }
   if (sub.status === "past_due") {
     return "The last payment failed. Pay now to keep access.";
+  }
+  if (sub.status === "unpaid") {
+    return "The payment failed on every retry. Pay now to restore access.";
   }
   return end ? `Renews on ${formatDate(end)}` : "";
 }

@@ -62,6 +62,7 @@ export async function startStripeEmulator(
     baseUrl: "",
     log,
     activeRequest: null,
+    apiOutage: false,
   };
   const server = createServer(toNodeListener(createEmulatorApp(ctx)));
   const { url, port } = await listen(server, options.port ?? 0, host);

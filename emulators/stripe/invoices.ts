@@ -4,7 +4,7 @@ import type { EmulatorContext } from "./context.ts";
 import { noSuchObject } from "./errors.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
-import { paginate } from "./list.ts";
+import { listPage } from "./list.ts";
 import { expand, oneOf, pagination, parseParams, readExpand, text } from "./params.ts";
 import {
   decimalString,
@@ -12,6 +12,22 @@ import {
   type StoredSubscription,
   type StoredSubscriptionItem,
 } from "./types.ts";
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * When a failed subscription payment is tried again: 3, 5 and 7 days after
+ * the first failure. After the last failed retry the invoice stays open and
+ * the subscription becomes `unpaid`. A first payment that fails when a
+ * subscription is created is not retried: the subscription stays `incomplete`.
+ */
+export const RETRY_SCHEDULE_DAYS: readonly number[] = [3, 5, 7];
+
+/** The time of the next retry of an open invoice, or null after the last one. */
+export function nextRetryAt(invoice: StoredInvoice): number | null {
+  const days = RETRY_SCHEDULE_DAYS[invoice.attempt_count - 1];
+  return days === undefined ? null : invoice.created + days * DAY_SECONDS;
+}
 
 export interface InvoiceOptions {
   reason: Stripe.Invoice.BillingReason;
@@ -157,7 +173,10 @@ function buildInvoice(
     },
     livemode: false,
     metadata: {},
-    next_payment_attempt: paid ? null : now + 3 * 86_400,
+    next_payment_attempt:
+      paid || options.reason === "subscription_create"
+        ? null
+        : now + (RETRY_SCHEDULE_DAYS[0] ?? 0) * DAY_SECONDS,
     number: invoiceNumber(ctx, customerId),
     on_behalf_of: null,
     parent: {
@@ -222,6 +241,13 @@ export function markInvoicePaid(ctx: EmulatorContext, invoice: StoredInvoice): v
   invoice.status_transitions.paid_at = now;
 }
 
+/** A retry was declined too: one more attempt, and the next one scheduled. */
+export function recordFailedAttempt(invoice: StoredInvoice): void {
+  invoice.attempt_count += 1;
+  invoice.next_payment_attempt = nextRetryAt(invoice);
+  invoice.auto_advance = invoice.next_payment_attempt !== null;
+}
+
 export function retrieveInvoice(
   ctx: EmulatorContext,
   id: string,
@@ -251,5 +277,5 @@ export function listInvoices(
     const subscription = invoice.parent?.subscription_details?.subscription;
     return !params.subscription || subscription === params.subscription;
   });
-  return expandFrom(ctx, paginate(rows, params, "/v1/invoices"), params.expand);
+  return listPage(ctx, rows, params, "/v1/invoices");
 }

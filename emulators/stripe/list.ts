@@ -1,5 +1,7 @@
 import type Stripe from "stripe";
+import type { EmulatorContext } from "./context.ts";
 import { noSuchObject } from "./errors.ts";
+import { expandFrom } from "./expand.ts";
 
 export interface PageParams {
   limit?: number;
@@ -40,4 +42,19 @@ export function paginate<T extends { id: string }>(
   const data = rows.slice(start, Math.min(end, start + limit));
   const hasMore = page.ending_before ? start > 0 : start + limit < end;
   return { object: "list", data, has_more: hasMore, url };
+}
+
+/**
+ * A list endpoint's answer: one page of `rows`, each shown through `present`
+ * (a copy fit for a response), with the request's `expand[]` applied.
+ */
+export function listPage<T extends { id: string }>(
+  ctx: EmulatorContext,
+  rows: T[],
+  params: PageParams & { expand?: string[] },
+  url: string,
+  present: (row: T) => T = (row) => row,
+): Stripe.ApiList<T> {
+  const page = paginate(rows, params, url);
+  return expandFrom(ctx, { ...page, data: page.data.map(present) }, params.expand);
 }

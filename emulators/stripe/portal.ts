@@ -6,9 +6,11 @@ import { emitEvent } from "./events.ts";
 import { newId } from "./ids.ts";
 import { recoverPayment } from "./lifecycle.ts";
 import { expand, parseParams, text } from "./params.ts";
+import { saveCard } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
 import { changeSubscription } from "./subscription-changes.ts";
 import { requireSubscription } from "./subscriptions.ts";
+import { SUCCEEDING_CARD } from "./test-cards.ts";
 import type { StoredPortalSession, StoredPrice, StoredSubscription } from "./types.ts";
 
 const createSchema = z.object({
@@ -133,11 +135,16 @@ export function setCancelAtPeriodEnd(
   changeSubscription(ctx, sub, { cancelAtPeriodEnd: cancel });
 }
 
-/** "Pay now" on a past_due subscription: the open invoice is paid with the test card. */
+/**
+ * "Pay now" on a past_due or unpaid subscription: the test card 4242 becomes
+ * the card on file and pays the open invoice.
+ */
 export function payPastDue(
   ctx: EmulatorContext,
   session: StoredPortalSession,
   subscriptionId: string,
 ): void {
-  recoverPayment(ctx, portalSubscription(ctx, session, subscriptionId));
+  const sub = portalSubscription(ctx, session, subscriptionId);
+  saveCard(ctx, session.customer, SUCCEEDING_CARD);
+  recoverPayment(ctx, sub);
 }

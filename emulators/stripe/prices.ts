@@ -5,7 +5,7 @@ import { invalidParam, missingParam, noSuchObject, StripeApiError } from "./erro
 import { changedAttributes, emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
-import { paginate } from "./list.ts";
+import { listPage } from "./list.ts";
 import {
   expand,
   flag,
@@ -226,7 +226,7 @@ export function listPrices(
   const rows = ctx.store.prices
     .newestFirst()
     .filter((p) => matchesPriceFilters(p, params));
-  return expandFrom(ctx, paginate(rows, params, "/v1/prices"), params.expand);
+  return listPage(ctx, rows, params, "/v1/prices");
 }
 
 /** Refuses prices a subscription cannot bill: one-time, archived or in another currency. */

@@ -5,7 +5,7 @@ import { noSuchObject, StripeApiError } from "./errors.ts";
 import { changedAttributes, emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
-import { paginate } from "./list.ts";
+import { listPage } from "./list.ts";
 import {
   expand,
   flag,
@@ -149,11 +149,10 @@ export function listProducts(
   ctx: EmulatorContext,
   raw: unknown,
 ): Stripe.ApiList<StoredProduct> {
-  const { expand: paths = [], ...params } = parseParams(listSchema, raw);
+  const params = parseParams(listSchema, raw);
   const rows = ctx.store.products.newestFirst().filter((product) => {
     if (params.active !== undefined && product.active !== params.active) return false;
     return !params.ids || params.ids.includes(product.id);
   });
-  const page = paginate(rows, params, "/v1/products");
-  return expandFrom(ctx, page, paths);
+  return listPage(ctx, rows, params, "/v1/products");
 }

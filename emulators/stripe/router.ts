@@ -35,6 +35,12 @@ import { runIdempotent } from "./idempotency.ts";
 import { newId } from "./ids.ts";
 import { listInvoices, retrieveInvoice } from "./invoices.ts";
 import { createPortalSession } from "./portal.ts";
+import {
+  createPortalConfiguration,
+  listPortalConfigurations,
+  retrievePortalConfiguration,
+  updatePortalConfiguration,
+} from "./portal-configurations.ts";
 import { createPrice, listPrices, retrievePrice, updatePrice } from "./prices.ts";
 import {
   createProduct,
@@ -44,6 +50,7 @@ import {
 } from "./products.ts";
 import {
   cancelSubscription,
+  createSubscription,
   listSubscriptions,
   retrieveSubscription,
   updateSubscription,
@@ -190,6 +197,7 @@ function registerApiRoutes(router: Router, ctx: EmulatorContext): void {
   );
 
   get("/v1/subscriptions", listSubscriptions);
+  post("/v1/subscriptions", createSubscription);
   get("/v1/subscriptions/:id", (c, params, id) => retrieveSubscription(c, id, params));
   post("/v1/subscriptions/:id", (c, params, id) => updateSubscription(c, id, params));
   del("/v1/subscriptions/:id", (c, params, id) => cancelSubscription(c, id, params));
@@ -198,6 +206,15 @@ function registerApiRoutes(router: Router, ctx: EmulatorContext): void {
   get("/v1/invoices/:id", (c, params, id) => retrieveInvoice(c, id, params));
 
   post("/v1/billing_portal/sessions", createPortalSession);
+
+  get("/v1/billing_portal/configurations", listPortalConfigurations);
+  post("/v1/billing_portal/configurations", createPortalConfiguration);
+  get("/v1/billing_portal/configurations/:id", (c, params, id) =>
+    retrievePortalConfiguration(c, id, params),
+  );
+  post("/v1/billing_portal/configurations/:id", (c, params, id) =>
+    updatePortalConfiguration(c, id, params),
+  );
 
   get("/v1/webhook_endpoints", listWebhookEndpoints);
   post("/v1/webhook_endpoints", createWebhookEndpoint);
@@ -209,6 +226,23 @@ function registerApiRoutes(router: Router, ctx: EmulatorContext): void {
 
   get("/v1/events", listEvents);
   get("/v1/events/:id", (c, _params, id) => retrieveEvent(c, id));
+}
+
+/**
+ * During an emulated outage every /v1 request fails before it is routed, the
+ * way Stripe answers when it cannot serve a request; everything else works.
+ */
+function outageGuard(ctx: EmulatorContext) {
+  return eventHandler((event) => {
+    if (!ctx.apiOutage || !event.path.startsWith("/v1/")) return;
+    setResponseStatus(event, 500);
+    setResponseHeader(event, "Stripe-Should-Retry", "false");
+    setResponseHeader(event, "Request-Id", newId("req", 14));
+    const error = new StripeApiError(500, "Stripe is unavailable (emulated outage)", {
+      type: "api_error",
+    });
+    return error.toBody();
+  });
 }
 
 /** Anything else under /v1 gets Stripe's answer for an unknown route. */
@@ -226,6 +260,7 @@ function unknownRoute(ctx: EmulatorContext) {
 export function createEmulatorApp(ctx: EmulatorContext): App {
   const app = createApp();
   const router = createRouter();
+  app.use(outageGuard(ctx));
   registerApiRoutes(router, ctx);
   registerHostedPages(router, ctx);
   registerControlRoutes(router, ctx);

@@ -5,6 +5,7 @@ import type {
   CheckoutSubscriptionData,
   Delivery,
   IdempotentResult,
+  SavedCard,
   StoredCheckoutSession,
   StoredCustomer,
   StoredEvent,
@@ -75,6 +76,8 @@ export class Store {
   readonly idempotency = new Table<IdempotentResult & { id: string }>();
   /** Checkout's `subscription_data`, which the session object does not show. */
   readonly checkoutSubscriptionData = new Table<CheckoutSubscriptionData>();
+  /** The card on file per customer, which the customer object does not show. */
+  readonly savedCards = new Table<SavedCard>();
 
   /** Seconds added to the wall clock by the test clock (`/_emulator/clock`). */
   clockOffsetSeconds = 0;
@@ -120,6 +123,7 @@ export class Store {
       deliveries: this.deliveries,
       idempotency: this.idempotency,
       checkoutSubscriptionData: this.checkoutSubscriptionData,
+      savedCards: this.savedCards,
     };
   }
 

@@ -40,7 +40,8 @@ export interface SubscriptionChange {
   description?: string;
 }
 
-function scheduleCancellation(
+/** Sets when the subscription ends (null: it does not), as the API and portal do. */
+export function scheduleCancellation(
   sub: StoredSubscription,
   cancelAt: number | null,
   now: number,

@@ -2,16 +2,19 @@ import type Stripe from "stripe";
 import { z } from "zod";
 import { currentPeriodEnd, periodEndFor } from "./billing-periods.ts";
 import type { EmulatorContext } from "./context.ts";
-import { noSuchObject, StripeApiError } from "./errors.ts";
+import { requireCustomer } from "./customers.ts";
+import { invalidParam, missingParam, noSuchObject, StripeApiError } from "./errors.ts";
+import { emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
 import { invoiceSubscription } from "./invoices.ts";
-import { paginate } from "./list.ts";
+import { listPage } from "./list.ts";
 import {
   expand,
   flag,
   integer,
   list,
+  metadata,
   metadataUpdate,
   oneOf,
   pagination,
@@ -20,14 +23,17 @@ import {
   readExpand,
   text,
 } from "./params.ts";
+import { chargeCardOnFile, emitChargeOutcome } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
 import {
   changeSubscription,
   endSubscription,
   type SubscriptionChange,
+  scheduleCancellation,
 } from "./subscription-changes.ts";
 import { buildItem } from "./subscription-items.ts";
-import type { StoredPrice, StoredSubscription } from "./types.ts";
+import type { ChargeOutcome } from "./test-cards.ts";
+import type { StoredInvoice, StoredPrice, StoredSubscription } from "./types.ts";
 
 export interface NewSubscription {
   customer: string;
@@ -35,11 +41,31 @@ export interface NewSubscription {
   metadata?: Record<string, string>;
   description?: string | null;
   trialDays?: number;
+  /** A Unix time; wins over `trialDays`. */
+  trialEnd?: number;
+  cancelAtPeriodEnd?: boolean;
+  cancelAt?: number;
+  /**
+   * How the first charge went when the reader paid on the spot (Checkout).
+   * Without it the customer's card on file is charged.
+   */
+  firstCharge?: ChargeOutcome;
+}
+
+export interface StartedSubscription {
+  subscription: StoredSubscription;
+  invoice: StoredInvoice;
+  outcome: ChargeOutcome;
+}
+
+function trialEndOf(input: NewSubscription, now: number): number | null {
+  if (input.trialEnd !== undefined) return input.trialEnd;
+  return input.trialDays ? now + input.trialDays * 86_400 : null;
 }
 
 function buildSubscription(input: NewSubscription, now: number): StoredSubscription {
   const id = newId("sub");
-  const trialEnd = input.trialDays ? now + input.trialDays * 86_400 : null;
+  const trialEnd = trialEndOf(input, now);
   const first = input.items[0]?.price;
   const period = {
     start: now,
@@ -125,23 +151,50 @@ function buildSubscription(input: NewSubscription, now: number): StoredSubscript
   };
 }
 
+function scheduleInitialCancellation(
+  sub: StoredSubscription,
+  input: NewSubscription,
+  now: number,
+): void {
+  if (input.cancelAtPeriodEnd) scheduleCancellation(sub, currentPeriodEnd(sub), now);
+  else if (input.cancelAt !== undefined) scheduleCancellation(sub, input.cancelAt, now);
+}
+
 /**
- * Starts a paid (or trialing) subscription and bills its first period. The
- * caller emits `customer.subscription.created` and `invoice.paid`, so that
- * Checkout can send them in its own order.
+ * Starts a subscription and bills its first period: $0 during a trial,
+ * otherwise a charge that leaves the subscription `active`, or `incomplete`
+ * with an open invoice when it fails. Checkout and the API share this; the
+ * caller then calls `announceSubscriptionStart`, so that Checkout can send
+ * its own event first.
  */
 export function startSubscription(
   ctx: EmulatorContext,
   input: NewSubscription,
-): { subscription: StoredSubscription; invoice: Stripe.Invoice } {
-  const subscription = ctx.store.subscriptions.insert(
-    buildSubscription(input, ctx.store.now()),
-  );
+): StartedSubscription {
+  const now = ctx.store.now();
+  const subscription = ctx.store.subscriptions.insert(buildSubscription(input, now));
+  scheduleInitialCancellation(subscription, input, now);
+
+  const outcome =
+    subscription.status === "trialing"
+      ? "succeeded"
+      : (input.firstCharge ?? chargeCardOnFile(ctx, input.customer));
   const invoice = invoiceSubscription(ctx, subscription, {
     reason: "subscription_create",
-    paid: true,
+    paid: outcome === "succeeded",
   });
-  return { subscription, invoice };
+  if (invoice.status !== "paid") subscription.status = "incomplete";
+  return { subscription, invoice, outcome };
+}
+
+/** Emits `customer.subscription.created`, then the first invoice's payment events. */
+export function announceSubscriptionStart(
+  ctx: EmulatorContext,
+  started: StartedSubscription,
+): void {
+  const { subscription, invoice, outcome } = started;
+  emitEvent(ctx, "customer.subscription.created", presentSubscription(ctx, subscription));
+  emitChargeOutcome(ctx, invoice, outcome);
 }
 
 export function requireSubscription(
@@ -214,9 +267,92 @@ export function listSubscriptions(
     }
     return matchesStatus(sub.status, params.status);
   });
-  const page = paginate(rows, params, "/v1/subscriptions");
-  const data = page.data.map((sub) => presentSubscription(ctx, sub));
-  return expandFrom(ctx, { ...page, data }, params.expand);
+  return listPage(ctx, rows, params, "/v1/subscriptions", (sub) =>
+    presentSubscription(ctx, sub),
+  );
+}
+
+const createSchema = z.object({
+  customer: text,
+  items: list(z.object({ price: text, quantity: positiveInteger.optional() })),
+  trial_period_days: integer
+    .refine((days) => days >= 0 && days <= 730, {
+      error: "Invalid integer: must be between 0 and 730",
+    })
+    .optional(),
+  trial_end: z.union([z.literal("now"), integer]).optional(),
+  metadata: metadata.optional(),
+  description: text.optional(),
+  cancel_at_period_end: flag.optional(),
+  cancel_at: integer.optional(),
+  expand,
+});
+
+type CreateParams = z.output<typeof createSchema>;
+
+function requireFuture(ctx: EmulatorContext, time: number | undefined, param: string) {
+  if (time !== undefined && time <= ctx.store.now()) {
+    throw invalidParam(
+      param,
+      "Invalid timestamp: must be an integer Unix timestamp in the future.",
+    );
+  }
+}
+
+function checkCreateParams(ctx: EmulatorContext, params: CreateParams): void {
+  requireCustomer(ctx, params.customer, "customer");
+  if (params.items.length === 0) throw missingParam("items");
+  if (params.trial_end !== undefined && params.trial_period_days !== undefined) {
+    throw new StripeApiError(
+      400,
+      "You may only specify one of these parameters: trial_end, trial_period_days.",
+      { param: "trial_end" },
+    );
+  }
+  requireFuture(
+    ctx,
+    params.trial_end === "now" ? undefined : params.trial_end,
+    "trial_end",
+  );
+  requireFuture(ctx, params.cancel_at, "cancel_at");
+}
+
+function resolveItems(
+  ctx: EmulatorContext,
+  items: CreateParams["items"],
+): NewSubscription["items"] {
+  const first = requireRecurringPrice(ctx, items[0]?.price ?? "", "items[0][price]");
+  return items.map((item, index) => ({
+    price: requireRecurringPrice(
+      ctx,
+      item.price,
+      `items[${index}][price]`,
+      first.currency,
+    ),
+    quantity: item.quantity ?? 1,
+  }));
+}
+
+/** `POST /v1/subscriptions`: starts a subscription for a customer with a card on file. */
+export function createSubscription(
+  ctx: EmulatorContext,
+  raw: unknown,
+): StoredSubscription {
+  const params = parseParams(createSchema, raw);
+  checkCreateParams(ctx, params);
+
+  const started = startSubscription(ctx, {
+    customer: params.customer,
+    items: resolveItems(ctx, params.items),
+    metadata: params.metadata,
+    description: params.description,
+    trialDays: params.trial_period_days,
+    trialEnd: params.trial_end === "now" ? undefined : params.trial_end,
+    cancelAtPeriodEnd: params.cancel_at_period_end,
+    cancelAt: params.cancel_at,
+  });
+  announceSubscriptionStart(ctx, started);
+  return presentSubscription(ctx, started.subscription, params.expand);
 }
 
 const cancelAtParam = z.union([

@@ -2,12 +2,32 @@
  * The card numbers Stripe documents for test mode, and the checks its payment
  * form makes before it charges. Any other valid number is refused, as real card
  * numbers are in test mode.
+ *
+ * A card is charged either with the reader present (the Checkout page) or
+ * without (renewals, the first charge after a trial, subscriptions created
+ * through the API, retries): see `offSessionCharge`.
  */
 
 export const SUCCEEDING_CARD = "4242424242424242";
 
+/** Attaches to a customer, but every charge of it is declined. */
+export const CHARGE_FAILING_CARD = "4000000000000341";
+
+/**
+ * Asks for authentication (3-D Secure) on every payment. The reader passes it
+ * on the Checkout page; a charge without the reader present cannot.
+ */
+export const AUTHENTICATION_CARD = "4000002760003184";
+
+/** Cards that can be saved on a customer for later charges. */
+const ATTACHABLE = new Set([SUCCEEDING_CARD, CHARGE_FAILING_CARD, AUTHENTICATION_CARD]);
+
+/** How a charge of a saved card ends when the reader is not there to act. */
+export type ChargeOutcome = "succeeded" | "declined" | "authentication_required";
+
 const DECLINES: Record<string, string> = {
   "4000000000000002": "Your card was declined.",
+  [CHARGE_FAILING_CARD]: "Your card was declined.",
   "4000000000009995": "Your card has insufficient funds.",
   "4000000000000069": "Your card has expired.",
   "4000000000000127": "Your card's security code is incorrect.",
@@ -45,21 +65,51 @@ function expiryProblem(expiry: string, now: Date): string | null {
   return null;
 }
 
-/** The message the payment form shows for this card, or null when it is charged. */
-export function cardProblem(card: CardInput, now: Date): string | null {
-  const digits = card.number.replace(/[\s-]/g, "");
+/** The number as stored: digits only. */
+export function normalizeCardNumber(number: string): string {
+  return number.replace(/[\s-]/g, "");
+}
+
+function numberProblem(digits: string): string | null {
   if (!/^\d{12,19}$/.test(digits) || !passesLuhn(digits)) {
     return "Your card number is incorrect.";
   }
+  return null;
+}
+
+function declineMessage(digits: string): string {
+  return (
+    DECLINES[digits] ??
+    "Your card was declined. In test mode, use a test card such as 4242 4242 4242 4242."
+  );
+}
+
+/** The message the payment form shows for this card, or null when it is charged. */
+export function cardProblem(card: CardInput, now: Date): string | null {
+  const digits = normalizeCardNumber(card.number);
+  const problem = numberProblem(digits);
+  if (problem) return problem;
   const expiry = expiryProblem(card.expiry, now);
   if (expiry) return expiry;
   if (!/^\d{3,4}$/.test(card.cvc.trim())) {
     return "Your card's security code is incomplete.";
   }
 
-  if (digits === SUCCEEDING_CARD) return null;
-  return (
-    DECLINES[digits] ??
-    "Your card was declined. In test mode, use a test card such as 4242 4242 4242 4242."
-  );
+  if (digits === SUCCEEDING_CARD || digits === AUTHENTICATION_CARD) return null;
+  return declineMessage(digits);
+}
+
+/** Why a card cannot be saved on a customer, or null when it can. */
+export function attachProblem(number: string): string | null {
+  const digits = normalizeCardNumber(number);
+  if (ATTACHABLE.has(digits)) return null;
+  return numberProblem(digits) ?? declineMessage(digits);
+}
+
+/** A saved card charged without the reader present. */
+export function offSessionCharge(number: string): ChargeOutcome {
+  const digits = normalizeCardNumber(number);
+  if (digits === SUCCEEDING_CARD) return "succeeded";
+  if (digits === AUTHENTICATION_CARD) return "authentication_required";
+  return "declined";
 }

@@ -42,14 +42,26 @@ export interface DeliveryAttempt {
   error?: string;
 }
 
+/**
+ * Where a delivery stands. "held" waits for a test to release or drop it
+ * (`/_emulator/webhooks/*`); "dropped" is never sent.
+ */
+export type DeliveryState = "pending" | "held" | "dropped" | "succeeded" | "failed";
+
 /** One event on its way to one endpoint. */
 export interface Delivery {
   id: string;
   eventId: string;
   endpointId: string;
   url: string;
-  state: "pending" | "succeeded" | "failed";
+  state: DeliveryState;
   attempts: DeliveryAttempt[];
+}
+
+/** Keyed by customer ID: the test card the customer's renewals are charged to. */
+export interface SavedCard {
+  id: string;
+  number: string;
 }
 
 export interface IdempotentResult {

@@ -1,26 +1,12 @@
 import Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  type StripeEmulator,
-  startStripeEmulator,
-} from "../../emulators/stripe/index.ts";
-import { callApi, emulatorEvents, stripeFor } from "./support/stripe.ts";
+import { describe, expect, test } from "vitest";
+import { callApi, emulatorEvents, useStripeEmulator } from "./support/stripe.ts";
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
-
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
+const env = useStripeEmulator();
 
 describe("catalog", () => {
   test("lists the three tier products and the sticker pack, which has no tier", async () => {
-    const products = await stripe.products.list({ active: true, limit: 100 });
+    const products = await env.stripe.products.list({ active: true, limit: 100 });
     const byName = Object.fromEntries(
       products.data.map((p) => [p.name, p.metadata.tier]),
     );
@@ -34,7 +20,7 @@ describe("catalog", () => {
   });
 
   test("lists recurring prices with their products expanded", async () => {
-    const prices = await stripe.prices.list({
+    const prices = await env.stripe.prices.list({
       active: true,
       type: "recurring",
       expand: ["data.product"],
@@ -56,7 +42,7 @@ describe("catalog", () => {
   });
 
   test("finds prices by lookup key and by product", async () => {
-    const found = await stripe.prices.list({
+    const found = await env.stripe.prices.list({
       lookup_keys: ["spark_yearly", "lightning_monthly"],
     });
     expect(found.data.map((price) => price.lookup_key).sort()).toEqual([
@@ -65,14 +51,14 @@ describe("catalog", () => {
     ]);
 
     const product = String(found.data[0]?.product);
-    const ofProduct = await stripe.prices.list({ product });
+    const ofProduct = await env.stripe.prices.list({ product });
     expect(ofProduct.data).toHaveLength(2);
     expect(ofProduct.data.every((price) => price.product === product)).toBe(true);
   });
 
   test("pages through a list with limit and starting_after", async () => {
-    const first = await stripe.prices.list({ limit: 4 });
-    const second = await stripe.prices.list({
+    const first = await env.stripe.prices.list({ limit: 4 });
+    const second = await env.stripe.prices.list({
       limit: 4,
       starting_after: first.data[3]?.id,
     });
@@ -84,26 +70,26 @@ describe("catalog", () => {
   });
 
   test("creates and updates products and prices, emitting product.* and price.* events", async () => {
-    const product = await stripe.products.create({
+    const product = await env.stripe.products.create({
       name: "Zine",
       metadata: { tier: "zine" },
     });
-    const price = await stripe.prices.create({
+    const price = await env.stripe.prices.create({
       product: product.id,
       currency: "eur",
       unit_amount: 300,
       recurring: { interval: "month" },
       lookup_key: "zine_monthly",
     });
-    await stripe.products.update(product.id, {
+    await env.stripe.products.update(product.id, {
       name: "Zine Stacker",
       metadata: { tier: "" },
     });
-    await stripe.prices.update(price.id, { active: false });
+    await env.stripe.prices.update(price.id, { active: false });
 
-    expect((await stripe.products.retrieve(product.id)).metadata).toEqual({});
-    expect((await stripe.prices.retrieve(price.id)).active).toBe(false);
-    const types = (await emulatorEvents(emulator))
+    expect((await env.stripe.products.retrieve(product.id)).metadata).toEqual({});
+    expect((await env.stripe.prices.retrieve(price.id)).active).toBe(false);
+    const types = (await emulatorEvents(env.emulator))
       .filter((event) => event.object_id === product.id || event.object_id === price.id)
       .map((event) => event.type);
     expect(types).toEqual([
@@ -115,9 +101,9 @@ describe("catalog", () => {
   });
 
   test("refuses a lookup key that another price holds, unless it is transferred", async () => {
-    const product = await stripe.products.create({ name: "Spark again" });
+    const product = await env.stripe.products.create({ name: "Spark again" });
     const create = (transfer: boolean) =>
-      stripe.prices.create({
+      env.stripe.prices.create({
         product: product.id,
         currency: "usd",
         unit_amount: 600,
@@ -128,7 +114,7 @@ describe("catalog", () => {
 
     await expect(create(false)).rejects.toThrow(/already uses that lookup key/);
     const moved = await create(true);
-    const holders = await stripe.prices.list({ lookup_keys: ["spark_monthly"] });
+    const holders = await env.stripe.prices.list({ lookup_keys: ["spark_monthly"] });
     expect(holders.data.map((price) => price.id)).toEqual([moved.id]);
   });
 });
@@ -136,15 +122,15 @@ describe("catalog", () => {
 describe("customers", () => {
   test("creates, updates, lists by email and searches by email and metadata", async () => {
     const email = `c.${Date.now()}@example.com`;
-    const customer = await stripe.customers.create({
+    const customer = await env.stripe.customers.create({
       email,
       metadata: { user_id: "u-17" },
     });
-    await stripe.customers.update(customer.id, { name: "Ada" });
+    await env.stripe.customers.update(customer.id, { name: "Ada" });
 
-    const listed = await stripe.customers.list({ email });
-    const byEmail = await stripe.customers.search({ query: `email:'${email}'` });
-    const byMetadata = await stripe.customers.search({
+    const listed = await env.stripe.customers.list({ email });
+    const byEmail = await env.stripe.customers.search({ query: `email:'${email}'` });
+    const byMetadata = await env.stripe.customers.search({
       query: "metadata['user_id']:'u-17'",
     });
 
@@ -155,14 +141,16 @@ describe("customers", () => {
   });
 
   test("an unknown ID raises StripeInvalidRequestError with resource_missing", async () => {
-    const error = await stripe.customers.retrieve("cus_missing").catch((e: unknown) => e);
+    const error = await env.stripe.customers
+      .retrieve("cus_missing")
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(error).toMatchObject({ statusCode: 404, code: "resource_missing" });
   });
 
   test("a missing required parameter is named in the error", async () => {
-    const error = await stripe.products
+    const error = await env.stripe.products
       .create({} as Stripe.ProductCreateParams)
       .catch((e) => e);
 
@@ -173,7 +161,7 @@ describe("customers", () => {
 
 describe("requests", () => {
   test("answer 401 with a Stripe-shaped error when no test key is sent", async () => {
-    const response = await fetch(`${emulator.url}/v1/products`);
+    const response = await fetch(`${env.emulator.url}/v1/products`);
     const body = await response.json();
 
     expect(response.status).toBe(401);
@@ -182,7 +170,7 @@ describe("requests", () => {
   });
 
   test("a live key is refused", async () => {
-    const url = new URL(emulator.url);
+    const url = new URL(env.emulator.url);
     const live = new Stripe("sk_live_nope", {
       host: url.hostname,
       port: Number(url.port),
@@ -195,7 +183,7 @@ describe("requests", () => {
   });
 
   test("an unknown route answers Stripe's 404", async () => {
-    const { status, body } = await callApi(emulator, "GET", "/v1/coupons");
+    const { status, body } = await callApi(env.emulator, "GET", "/v1/coupons");
 
     expect(status).toBe(404);
     expect(body).toEqual({
@@ -208,25 +196,25 @@ describe("requests", () => {
 
   test("the same Idempotency-Key returns the first response and creates nothing new", async () => {
     const email = `idem.${Date.now()}@example.com`;
-    const first = await stripe.customers.create(
+    const first = await env.stripe.customers.create(
       { email },
       { idempotencyKey: "signup-42" },
     );
-    const again = await stripe.customers.create(
+    const again = await env.stripe.customers.create(
       { email },
       { idempotencyKey: "signup-42" },
     );
 
     expect(again.id).toBe(first.id);
-    expect((await stripe.customers.list({ email })).data).toHaveLength(1);
+    expect((await env.stripe.customers.list({ email })).data).toHaveLength(1);
   });
 
   test("an Idempotency-Key reused with other parameters is refused", async () => {
-    await stripe.customers.create(
+    await env.stripe.customers.create(
       { email: "one@example.com" },
       { idempotencyKey: "reuse-1" },
     );
-    const error = await stripe.customers
+    const error = await env.stripe.customers
       .create({ email: "two@example.com" }, { idempotencyKey: "reuse-1" })
       .catch((e) => e);
 
@@ -234,7 +222,9 @@ describe("requests", () => {
   });
 
   test("expanding a field that is not expandable is refused", async () => {
-    const error = await stripe.prices.list({ expand: ["data.currency"] }).catch((e) => e);
+    const error = await env.stripe.prices
+      .list({ expand: ["data.currency"] })
+      .catch((e) => e);
 
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(error.message).toMatch(/cannot be expanded \(data\.currency\)/);

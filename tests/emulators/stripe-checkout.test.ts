@@ -1,37 +1,23 @@
 import type Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  type StripeEmulator,
-  startStripeEmulator,
-} from "../../emulators/stripe/index.ts";
+import { describe, expect, test } from "vitest";
 import {
   emulatorEvents,
   seededPrice,
-  stripeFor,
   submitCheckoutForm,
+  useStripeEmulator,
 } from "./support/stripe.ts";
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
-
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
+const env = useStripeEmulator();
 
 async function newSession(
   lookupKey: string,
   extra: Partial<Stripe.Checkout.SessionCreateParams> = {},
 ): Promise<{ customer: Stripe.Customer; session: Stripe.Checkout.Session }> {
-  const customer = await stripe.customers.create({
+  const customer = await env.stripe.customers.create({
     email: `r.${Date.now()}@example.com`,
   });
-  const price = await seededPrice(stripe, lookupKey);
-  const session = await stripe.checkout.sessions.create({
+  const price = await seededPrice(env.stripe, lookupKey);
+  const session = await env.stripe.checkout.sessions.create({
     mode: "subscription",
     customer: customer.id,
     line_items: [{ price: price.id, quantity: 1 }],
@@ -62,7 +48,7 @@ describe("Checkout", () => {
       subscription: null,
     });
     expect(session.id).toMatch(/^cs_test_/);
-    expect(session.url).toBe(`${emulator.url}/c/pay/${session.id}`);
+    expect(session.url).toBe(`${env.emulator.url}/c/pay/${session.id}`);
     expect(session.line_items).toBeUndefined();
   });
 
@@ -92,7 +78,7 @@ describe("Checkout", () => {
       `http://site.test/api/billing/success?session_id=${session.id}`,
     );
 
-    const done = await stripe.checkout.sessions.retrieve(session.id, {
+    const done = await env.stripe.checkout.sessions.retrieve(session.id, {
       expand: ["subscription", "line_items"],
     });
     expect(done).toMatchObject({ status: "complete", payment_status: "paid", url: null });
@@ -115,16 +101,18 @@ describe("Checkout", () => {
       Date.now() / 1000 + 27 * 86_400,
     );
 
-    const invoice = await stripe.invoices.retrieve(String(subscription.latest_invoice));
+    const invoice = await env.stripe.invoices.retrieve(
+      String(subscription.latest_invoice),
+    );
     expect(invoice).toMatchObject({ status: "paid", amount_paid: 1200 });
   });
 
   test("emits checkout.session.completed, customer.subscription.created and invoice.paid in order", async () => {
     const { session } = await newSession("spark_yearly");
     await submitCheckoutForm(session.url ?? "", { card_number: "4242424242424242" });
-    const done = await stripe.checkout.sessions.retrieve(session.id);
+    const done = await env.stripe.checkout.sessions.retrieve(session.id);
 
-    const relevant = (await emulatorEvents(emulator)).filter((event) =>
+    const relevant = (await emulatorEvents(env.emulator)).filter((event) =>
       [session.id, done.subscription, done.invoice].includes(event.object_id),
     );
     expect(relevant.map((event) => event.type)).toEqual([
@@ -142,8 +130,8 @@ describe("Checkout", () => {
 
     expect(response.status).toBe(402);
     expect(await response.text()).toContain("Your card was declined.");
-    expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
-    const subs = await stripe.subscriptions.list({
+    expect((await env.stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+    const subs = await env.stripe.subscriptions.list({
       customer: customer.id,
       status: "all",
     });
@@ -154,14 +142,14 @@ describe("Checkout", () => {
     const { customer, session } = await newSession("spark_monthly");
     await submitCheckoutForm(session.url ?? "", { card_number: "4242424242424242" });
 
-    const page = await (await fetch(`${emulator.url}/c/pay/${session.id}`)).text();
-    const again = await submitCheckoutForm(`${emulator.url}/c/pay/${session.id}`, {
+    const page = await (await fetch(`${env.emulator.url}/c/pay/${session.id}`)).text();
+    const again = await submitCheckoutForm(`${env.emulator.url}/c/pay/${session.id}`, {
       card_number: "4242424242424242",
     });
 
     expect(page).toContain("This checkout is complete");
     expect(again.status).toBe(409);
-    const subs = await stripe.subscriptions.list({
+    const subs = await env.stripe.subscriptions.list({
       customer: customer.id,
       status: "all",
     });
@@ -170,9 +158,9 @@ describe("Checkout", () => {
 
   test("an expired session's page says so", async () => {
     const { session } = await newSession("spark_monthly");
-    await stripe.checkout.sessions.expire(session.id);
+    await env.stripe.checkout.sessions.expire(session.id);
 
-    const page = await (await fetch(`${emulator.url}/c/pay/${session.id}`)).text();
+    const page = await (await fetch(`${env.emulator.url}/c/pay/${session.id}`)).text();
     expect(page).toContain("This checkout has expired");
   });
 
@@ -183,7 +171,7 @@ describe("Checkout", () => {
     const page = await (await fetch(session.url ?? "")).text();
     await submitCheckoutForm(session.url ?? "", { card_number: "4242424242424242" });
 
-    const done = await stripe.checkout.sessions.retrieve(session.id, {
+    const done = await env.stripe.checkout.sessions.retrieve(session.id, {
       expand: ["subscription"],
     });
     const subscription = done.subscription as Stripe.Subscription;
@@ -194,8 +182,8 @@ describe("Checkout", () => {
   });
 
   test("without a customer, paying creates one with the email typed on the page", async () => {
-    const price = await seededPrice(stripe, "spark_monthly");
-    const session = await stripe.checkout.sessions.create({
+    const price = await seededPrice(env.stripe, "spark_monthly");
+    const session = await env.stripe.checkout.sessions.create({
       mode: "subscription",
       line_items: [{ price: price.id, quantity: 1 }],
       success_url: "http://site.test/ok",
@@ -205,7 +193,7 @@ describe("Checkout", () => {
       email: "new.reader@example.com",
     });
 
-    const done = await stripe.checkout.sessions.retrieve(session.id, {
+    const done = await env.stripe.checkout.sessions.retrieve(session.id, {
       expand: ["customer"],
     });
     expect((done.customer as Stripe.Customer).email).toBe("new.reader@example.com");
@@ -213,8 +201,8 @@ describe("Checkout", () => {
   });
 
   test("a one-time price is refused in subscription mode", async () => {
-    const sticker = await seededPrice(stripe, "sticker_pack");
-    const attempt = stripe.checkout.sessions.create({
+    const sticker = await seededPrice(env.stripe, "sticker_pack");
+    const attempt = env.stripe.checkout.sessions.create({
       mode: "subscription",
       line_items: [{ price: sticker.id, quantity: 1 }],
       success_url: "http://site.test/ok",
@@ -227,8 +215,8 @@ describe("Checkout", () => {
   });
 
   test("an unknown customer is refused", async () => {
-    const price = await seededPrice(stripe, "spark_monthly");
-    const attempt = stripe.checkout.sessions.create({
+    const price = await seededPrice(env.stripe, "spark_monthly");
+    const attempt = env.stripe.checkout.sessions.create({
       mode: "subscription",
       customer: "cus_nobody",
       line_items: [{ price: price.id, quantity: 1 }],

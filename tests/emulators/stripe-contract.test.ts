@@ -1,9 +1,5 @@
 import type Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  type StripeEmulator,
-  startStripeEmulator,
-} from "../../emulators/stripe/index.ts";
+import { beforeAll, describe, expect, test } from "vitest";
 import { loadContract } from "./support/contracts.ts";
 import {
   checkComponent,
@@ -12,11 +8,14 @@ import {
   responseSchema,
 } from "./support/openapi-check.ts";
 import {
+  advanceClock,
+  advanceClockPast,
   callApi,
+  control,
   seededPrice,
-  stripeFor,
   submitCheckoutForm,
   subscribe,
+  useStripeEmulator,
 } from "./support/stripe.ts";
 
 /*
@@ -28,23 +27,17 @@ import {
 
 const contract = loadContract("stripe-subset.json");
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
 let customer: Stripe.Customer;
 let subscription: Stripe.Subscription;
 
+const env = useStripeEmulator();
+
 beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
   ({ customer, subscription } = await subscribe(
-    stripe,
+    env.stripe,
     "core_monthly",
     "contract@example.com",
   ));
-});
-
-afterAll(async () => {
-  await emulator.close();
 });
 
 async function expectConforms(
@@ -53,7 +46,7 @@ async function expectConforms(
   path: string,
   form?: Record<string, string>,
 ): Promise<Record<string, unknown>> {
-  const { status, body } = await callApi(emulator, method, path, form);
+  const { status, body } = await callApi(env.emulator, method, path, form);
   expect(status, JSON.stringify(body)).toBe(200);
   const schema = responseSchema(contract, template, method.toLowerCase());
   expect(describeProblems(checkSchema(contract, schema, body))).toBe("");
@@ -81,7 +74,7 @@ describe("Stripe contract", () => {
   });
 
   test("a price, plain and with its product expanded", async () => {
-    const price = await seededPrice(stripe, "spark_yearly");
+    const price = await seededPrice(env.stripe, "spark_yearly");
     await expectConforms("GET", "/v1/prices/{price}", `/v1/prices/${price.id}`);
     const expanded = await expectConforms(
       "GET",
@@ -113,7 +106,7 @@ describe("Stripe contract", () => {
   });
 
   test("a Checkout Session, open and then completed with everything expanded", async () => {
-    const price = await seededPrice(stripe, "lightning_monthly");
+    const price = await seededPrice(env.stripe, "lightning_monthly");
     const open = await expectConforms(
       "POST",
       "/v1/checkout/sessions",
@@ -157,7 +150,7 @@ describe("Stripe contract", () => {
   });
 
   test("a subscription scheduled to cancel, and one canceled", async () => {
-    await callApi(emulator, "POST", `/v1/subscriptions/${subscription.id}`, {
+    await callApi(env.emulator, "POST", `/v1/subscriptions/${subscription.id}`, {
       cancel_at_period_end: "true",
     });
     await expectConforms(
@@ -166,14 +159,18 @@ describe("Stripe contract", () => {
       `/v1/subscriptions/${subscription.id}`,
     );
 
-    const { subscription: other } = await subscribe(stripe, "spark_monthly");
-    const canceled = await callApi(emulator, "DELETE", `/v1/subscriptions/${other.id}`);
+    const { subscription: other } = await subscribe(env.stripe, "spark_monthly");
+    const canceled = await callApi(
+      env.emulator,
+      "DELETE",
+      `/v1/subscriptions/${other.id}`,
+    );
     expectComponent("subscription", canceled.body);
   });
 
   test("an invoice", async () => {
     const { body } = await callApi(
-      emulator,
+      env.emulator,
       "GET",
       `/v1/invoices/${subscription.latest_invoice}`,
     );
@@ -193,7 +190,7 @@ describe("Stripe contract", () => {
   });
 
   test("every event, and the object inside it", async () => {
-    const events = await stripe.events.list({ limit: 100 });
+    const events = await env.stripe.events.list({ limit: 100 });
     expect(events.data.length).toBeGreaterThan(5);
 
     for (const { id } of events.data) {
@@ -203,8 +200,73 @@ describe("Stripe contract", () => {
     }
   });
 
+  test("a subscription created through the API with a trial", async () => {
+    const price = await seededPrice(env.stripe, "spark_monthly");
+    const { status, body } = await callApi(env.emulator, "POST", "/v1/subscriptions", {
+      customer: customer.id,
+      "items[0][price]": price.id,
+      trial_period_days: "14",
+      "metadata[user_id]": "u1",
+    });
+
+    expect(status, JSON.stringify(body)).toBe(200);
+    expectComponent("subscription", body);
+    expect(body).toMatchObject({ status: "trialing" });
+    await expectConforms(
+      "GET",
+      "/v1/subscriptions/{subscription_exposed_id}",
+      `/v1/subscriptions/${body.id}?expand[]=latest_invoice`,
+    );
+  });
+
+  test("an invoice retried after a failed renewal, with its attempt_count", async () => {
+    const { customer: payer, subscription: renewing } = await subscribe(
+      env.stripe,
+      "lightning_monthly",
+    );
+    await control(env.emulator, `customers/${payer.id}/card`, {
+      number: "4000002760003184",
+    });
+    await advanceClockPast(env.emulator, renewing.items.data[0]?.current_period_end ?? 0);
+    await advanceClock(env.emulator, 3);
+
+    const sub = await env.stripe.subscriptions.retrieve(renewing.id);
+    const { body } = await callApi(
+      env.emulator,
+      "GET",
+      `/v1/invoices/${sub.latest_invoice}`,
+    );
+    expectComponent("invoice", body);
+    expect(body).toMatchObject({ status: "open", attempt_count: 2 });
+  });
+
+  test("the event list, each event and the object inside it", async () => {
+    const { status, body } = await callApi(env.emulator, "GET", "/v1/events?limit=100");
+    const events = body.data as { type: string; data: { object: { object: string } } }[];
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ object: "list", url: "/v1/events" });
+    // The trial and the failed renewal of the two tests above produced these.
+    const types = new Set(events.map((event) => event.type));
+    for (const type of [
+      "customer.subscription.trial_will_end",
+      "invoice.payment_action_required",
+      "invoice.payment_failed",
+    ]) {
+      expect(types).toContain(type);
+    }
+    for (const event of events) {
+      expectComponent("event", event);
+      expectComponent(event.data.object.object, event.data.object);
+    }
+  });
+
   test("an error", async () => {
-    const { status, body } = await callApi(emulator, "GET", "/v1/prices/price_missing");
+    const { status, body } = await callApi(
+      env.emulator,
+      "GET",
+      "/v1/prices/price_missing",
+    );
 
     expect(status).toBe(404);
     const schema = responseSchema(contract, "/v1/prices/{price}", "get", "default");

@@ -1,38 +1,25 @@
 import type Stripe from "stripe";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
-  type StripeEmulator,
-  startStripeEmulator,
-} from "../../emulators/stripe/index.ts";
-import {
+  advanceClock,
   emulatorEvents,
   seededPrice,
-  stripeFor,
   submitForm,
   subscribe,
+  useStripeEmulator,
 } from "./support/stripe.ts";
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
-
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
+const env = useStripeEmulator();
 
 async function openPortal(customer: string): Promise<Stripe.BillingPortal.Session> {
-  return stripe.billingPortal.sessions.create({
+  return env.stripe.billingPortal.sessions.create({
     customer,
     return_url: "http://site.test/account/",
   });
 }
 
 async function updatesOf(subscriptionId: string) {
-  const events = await stripe.events.list({
+  const events = await env.stripe.events.list({
     type: "customer.subscription.updated",
     limit: 100,
   });
@@ -41,22 +28,13 @@ async function updatesOf(subscriptionId: string) {
   );
 }
 
-async function advanceClock(days: number): Promise<void> {
-  const response = await fetch(`${emulator.url}/_emulator/clock/advance`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ days }),
-  });
-  expect(response.status).toBe(200);
-}
-
 describe("billing portal", () => {
   test("the portal page lists the subscription with its plan, status and renewal date", async () => {
-    const { customer, subscription } = await subscribe(stripe, "core_monthly");
+    const { customer, subscription } = await subscribe(env.stripe, "core_monthly");
     const portal = await openPortal(customer.id);
     const page = await (await fetch(portal.url)).text();
 
-    expect(portal.url).toBe(`${emulator.url}/p/session/${portal.id}`);
+    expect(portal.url).toBe(`${env.emulator.url}/p/session/${portal.id}`);
     expect(portal.return_url).toBe("http://site.test/account/");
     expect(page).toContain("Core Stacker");
     expect(page).toContain("$12.00 per month");
@@ -67,8 +45,8 @@ describe("billing portal", () => {
   });
 
   test("switching plan changes the item's price and emits customer.subscription.updated", async () => {
-    const { customer, subscription } = await subscribe(stripe, "spark_monthly");
-    const lightning = await seededPrice(stripe, "lightning_monthly");
+    const { customer, subscription } = await subscribe(env.stripe, "spark_monthly");
+    const lightning = await seededPrice(env.stripe, "lightning_monthly");
     const portal = await openPortal(customer.id);
 
     const response = await submitForm(
@@ -77,7 +55,7 @@ describe("billing portal", () => {
     );
 
     expect(response.status).toBe(303);
-    const after = await stripe.subscriptions.retrieve(subscription.id);
+    const after = await env.stripe.subscriptions.retrieve(subscription.id);
     expect(after.items.data[0]?.price.id).toBe(lightning.id);
     expect(after.items.data[0]?.id).toBe(subscription.items.data[0]?.id);
     const [update] = await updatesOf(subscription.id);
@@ -86,29 +64,29 @@ describe("billing portal", () => {
   });
 
   test("switching from monthly to yearly starts a new yearly period", async () => {
-    const { customer, subscription } = await subscribe(stripe, "core_monthly");
-    const yearly = await seededPrice(stripe, "core_yearly");
+    const { customer, subscription } = await subscribe(env.stripe, "core_monthly");
+    const yearly = await seededPrice(env.stripe, "core_yearly");
     const portal = await openPortal(customer.id);
     await submitForm(`${portal.url}/subscriptions/${subscription.id}/switch`, {
       price: yearly.id,
     });
 
-    const item = (await stripe.subscriptions.retrieve(subscription.id)).items.data[0];
+    const item = (await env.stripe.subscriptions.retrieve(subscription.id)).items.data[0];
     expect(
       (item?.current_period_end ?? 0) - (item?.current_period_start ?? 0),
     ).toBeGreaterThan(364 * 86_400);
   });
 
   test("cancel at period end and resume, each emitting customer.subscription.updated", async () => {
-    const { customer, subscription } = await subscribe(stripe, "core_monthly");
+    const { customer, subscription } = await subscribe(env.stripe, "core_monthly");
     const portal = await openPortal(customer.id);
     const periodEnd = subscription.items.data[0]?.current_period_end;
 
     await submitForm(`${portal.url}/subscriptions/${subscription.id}/cancel`);
-    const canceling = await stripe.subscriptions.retrieve(subscription.id);
+    const canceling = await env.stripe.subscriptions.retrieve(subscription.id);
     const page = await (await fetch(`${portal.url}?done=canceled`)).text();
     await submitForm(`${portal.url}/subscriptions/${subscription.id}/resume`);
-    const resumed = await stripe.subscriptions.retrieve(subscription.id);
+    const resumed = await env.stripe.subscriptions.retrieve(subscription.id);
 
     expect(canceling).toMatchObject({
       status: "active",
@@ -124,8 +102,8 @@ describe("billing portal", () => {
   });
 
   test("a portal session cannot act on another customer's subscription", async () => {
-    const { subscription } = await subscribe(stripe, "core_monthly");
-    const { customer: other } = await subscribe(stripe, "spark_monthly");
+    const { subscription } = await subscribe(env.stripe, "core_monthly");
+    const { customer: other } = await subscribe(env.stripe, "spark_monthly");
     const portal = await openPortal(other.id);
 
     const response = await submitForm(
@@ -134,7 +112,9 @@ describe("billing portal", () => {
 
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("belongs to another customer");
-    expect((await stripe.subscriptions.retrieve(subscription.id)).cancel_at).toBeNull();
+    expect(
+      (await env.stripe.subscriptions.retrieve(subscription.id)).cancel_at,
+    ).toBeNull();
   });
 
   test("a portal session for an unknown customer is refused", async () => {
@@ -144,11 +124,11 @@ describe("billing portal", () => {
 
 describe("subscriptions API", () => {
   test("lists a customer's subscriptions, canceled ones only with status=all", async () => {
-    const { customer, subscription } = await subscribe(stripe, "spark_monthly");
-    await stripe.subscriptions.cancel(subscription.id);
+    const { customer, subscription } = await subscribe(env.stripe, "spark_monthly");
+    await env.stripe.subscriptions.cancel(subscription.id);
 
-    const live = await stripe.subscriptions.list({ customer: customer.id });
-    const all = await stripe.subscriptions.list({
+    const live = await env.stripe.subscriptions.list({ customer: customer.id });
+    const all = await env.stripe.subscriptions.list({
       customer: customer.id,
       status: "all",
       expand: ["data.items.data.price.product"],
@@ -161,26 +141,28 @@ describe("subscriptions API", () => {
   });
 
   test("cancel via DELETE ends the subscription and emits customer.subscription.deleted", async () => {
-    const { subscription } = await subscribe(stripe, "core_monthly");
-    const canceled = await stripe.subscriptions.cancel(subscription.id);
+    const { subscription } = await subscribe(env.stripe, "core_monthly");
+    const canceled = await env.stripe.subscriptions.cancel(subscription.id);
 
     expect(canceled).toMatchObject({ status: "canceled" });
     expect(canceled.ended_at).not.toBeNull();
-    const deleted = await stripe.events.list({ type: "customer.subscription.deleted" });
+    const deleted = await env.stripe.events.list({
+      type: "customer.subscription.deleted",
+    });
     expect(deleted.data.map((e) => (e.data.object as Stripe.Subscription).id)).toContain(
       subscription.id,
     );
   });
 
   test("update sets cancel_at_period_end, cancel_at and the item's price", async () => {
-    const { subscription } = await subscribe(stripe, "spark_monthly");
-    const core = await seededPrice(stripe, "core_monthly");
+    const { subscription } = await subscribe(env.stripe, "spark_monthly");
+    const core = await seededPrice(env.stripe, "core_monthly");
     const itemId = subscription.items.data[0]?.id ?? "";
 
-    const scheduled = await stripe.subscriptions.update(subscription.id, {
+    const scheduled = await env.stripe.subscriptions.update(subscription.id, {
       cancel_at_period_end: true,
     });
-    const moved = await stripe.subscriptions.update(subscription.id, {
+    const moved = await env.stripe.subscriptions.update(subscription.id, {
       cancel_at: "",
       items: [{ id: itemId, price: core.id }],
       proration_behavior: "none",
@@ -194,9 +176,9 @@ describe("subscriptions API", () => {
   });
 
   test("the sticker pack's one-time price cannot be put on a subscription", async () => {
-    const { subscription } = await subscribe(stripe, "spark_monthly");
-    const sticker = await seededPrice(stripe, "sticker_pack");
-    const attempt = stripe.subscriptions.update(subscription.id, {
+    const { subscription } = await subscribe(env.stripe, "spark_monthly");
+    const sticker = await seededPrice(env.stripe, "sticker_pack");
+    const attempt = env.stripe.subscriptions.update(subscription.id, {
       items: [{ id: subscription.items.data[0]?.id, price: sticker.id }],
     });
 
@@ -206,30 +188,32 @@ describe("subscriptions API", () => {
 
 describe("test clock", () => {
   test("a cancellation at period end takes effect when the period ends", async () => {
-    const { subscription } = await subscribe(stripe, "spark_monthly");
-    await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
+    const { subscription } = await subscribe(env.stripe, "spark_monthly");
+    await env.stripe.subscriptions.update(subscription.id, {
+      cancel_at_period_end: true,
+    });
 
-    await advanceClock(32);
+    await advanceClock(env.emulator, 32);
 
-    const after = await stripe.subscriptions.retrieve(subscription.id);
+    const after = await env.stripe.subscriptions.retrieve(subscription.id);
     expect(after.status).toBe("canceled");
     expect(after.ended_at).toBe(subscription.items.data[0]?.current_period_end);
-    const types = (await emulatorEvents(emulator))
+    const types = (await emulatorEvents(env.emulator))
       .filter((event) => event.object_id === subscription.id)
       .map((event) => event.type);
     expect(types.at(-1)).toBe("customer.subscription.deleted");
   });
 
   test("an active subscription renews into a new period with a paid invoice", async () => {
-    const { subscription } = await subscribe(stripe, "core_monthly");
+    const { subscription } = await subscribe(env.stripe, "core_monthly");
     const firstEnd = subscription.items.data[0]?.current_period_end ?? 0;
 
-    await advanceClock(32);
+    await advanceClock(env.emulator, 32);
 
-    const after = await stripe.subscriptions.retrieve(subscription.id);
+    const after = await env.stripe.subscriptions.retrieve(subscription.id);
     expect(after.status).toBe("active");
     expect(after.items.data[0]?.current_period_start).toBe(firstEnd);
-    const invoices = await stripe.invoices.list({ subscription: subscription.id });
+    const invoices = await env.stripe.invoices.list({ subscription: subscription.id });
     expect(invoices.data.map((i) => [i.billing_reason, i.status])).toContainEqual([
       "subscription_cycle",
       "paid",
@@ -237,22 +221,22 @@ describe("test clock", () => {
   });
 
   test("a failed payment makes the subscription past_due until the reader pays in the portal", async () => {
-    const { customer, subscription } = await subscribe(stripe, "core_monthly");
+    const { customer, subscription } = await subscribe(env.stripe, "core_monthly");
     await fetch(
-      `${emulator.url}/_emulator/subscriptions/${subscription.id}/payment_failed`,
+      `${env.emulator.url}/_emulator/subscriptions/${subscription.id}/payment_failed`,
       {
         method: "POST",
       },
     );
-    const pastDue = await stripe.subscriptions.retrieve(subscription.id);
+    const pastDue = await env.stripe.subscriptions.retrieve(subscription.id);
 
     const portal = await openPortal(customer.id);
     await submitForm(`${portal.url}/subscriptions/${subscription.id}/pay`);
-    const recovered = await stripe.subscriptions.retrieve(subscription.id);
+    const recovered = await env.stripe.subscriptions.retrieve(subscription.id);
 
     expect(pastDue.status).toBe("past_due");
     expect(recovered.status).toBe("active");
-    const failed = await stripe.events.list({ type: "invoice.payment_failed" });
+    const failed = await env.stripe.events.list({ type: "invoice.payment_failed" });
     expect(
       failed.data.some((e) => (e.data.object as Stripe.Invoice).customer === customer.id),
     ).toBe(true);

@@ -56,7 +56,7 @@ function subscriptionActions(view: PortalView, item: PortalSubscriptionView): Sa
     ? postButton(path("resume"), "Don't cancel", `resume-${sub.id}`, false)
     : postButton(path("cancel"), "Cancel at period end", `cancel-${sub.id}`);
   const fixPayment =
-    sub.status === "past_due"
+    sub.status === "past_due" || sub.status === "unpaid"
       ? postButton(path("pay"), "Pay now with card ending 4242", `pay-${sub.id}`, false)
       : "";
   return html`<div class="actions">${switchForm(view, item)} ${cancelOrResume} ${fixPayment}</div>`;

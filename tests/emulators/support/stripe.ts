@@ -1,7 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
-import type { StripeEmulator } from "../../../emulators/stripe/index.ts";
+import { afterAll, beforeAll } from "vitest";
+import {
+  type StripeEmulator,
+  type StripeEmulatorOptions,
+  startStripeEmulator,
+} from "../../../emulators/stripe/index.ts";
 
 /** The official SDK, pointed at an emulator the way the server points it. */
 export function stripeFor(emulator: StripeEmulator): Stripe {
@@ -12,6 +17,77 @@ export function stripeFor(emulator: StripeEmulator): Stripe {
     protocol: "http",
     maxNetworkRetries: 0,
   });
+}
+
+export interface EmulatorUnderTest {
+  readonly emulator: StripeEmulator;
+  readonly stripe: Stripe;
+}
+
+/**
+ * Starts an emulator before the file's tests and closes it after them. The
+ * fields are read inside tests and hooks, once the emulator is running.
+ */
+export function useStripeEmulator(
+  options: StripeEmulatorOptions = {},
+): EmulatorUnderTest {
+  let running: EmulatorUnderTest | undefined;
+  beforeAll(async () => {
+    const emulator = await startStripeEmulator(options);
+    running = { emulator, stripe: stripeFor(emulator) };
+  });
+  afterAll(async () => {
+    await running?.emulator.close();
+  });
+
+  const current = (): EmulatorUnderTest => {
+    if (!running) throw new Error("The Stripe emulator is not running yet");
+    return running;
+  };
+  return {
+    get emulator() {
+      return current().emulator;
+    },
+    get stripe() {
+      return current().stripe;
+    },
+  };
+}
+
+/** Posts JSON to a control route and returns the parsed answer. */
+export async function control<T = Record<string, unknown>>(
+  emulator: StripeEmulator,
+  path: string,
+  body: unknown = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${emulator.url}/_emulator/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Moves the emulator's test clock forward. */
+export async function advanceClock(
+  emulator: StripeEmulator,
+  days: number,
+): Promise<void> {
+  const { status, body } = await control(emulator, "clock/advance", { days });
+  if (status !== 200) throw new Error(`The clock did not move: ${JSON.stringify(body)}`);
+}
+
+/** Moves the test clock to an hour after `time` (a Unix time). */
+export async function advanceClockPast(
+  emulator: StripeEmulator,
+  time: number,
+): Promise<void> {
+  const clock = (await (await fetch(`${emulator.url}/_emulator/clock`)).json()) as {
+    now: number;
+  };
+  const seconds = time + 3600 - clock.now;
+  const { status, body } = await control(emulator, "clock/advance", { seconds });
+  if (status !== 200) throw new Error(`The clock did not move: ${JSON.stringify(body)}`);
 }
 
 /**
@@ -165,6 +241,7 @@ export async function flushWebhooks(emulator: StripeEmulator): Promise<void> {
 export interface EmulatorEvent {
   id: string;
   type: string;
+  created: number;
   object_id: string | null;
   deliveries: { url: string; state: string; attempts: { status: number | null }[] }[];
 }
