@@ -13,7 +13,8 @@ export default defineTierwallConfig({
     author: "Mara Lindqvist",
   },
   // Lowest first. The first tier is free; a Stripe Product maps to a paid tier
-  // through its `metadata.tier`.
+  // through its `metadata.tier`. `prices` are what `npm run stripe:setup` creates
+  // in Stripe, in the currency's minor unit (500 is $5.00).
   tiers: [
     {
       id: "free",
@@ -24,17 +25,20 @@ export default defineTierwallConfig({
       id: "spark",
       name: "Spark Stacker",
       description: "Every deep dive, plus the monthly reading list.",
+      prices: { currency: "usd", monthly: 500, yearly: 5000 },
     },
     {
       id: "core",
       name: "Core Stacker",
       description: "Everything in Spark, plus the runbooks and postmortem teardowns.",
+      prices: { currency: "usd", monthly: 1200, yearly: 12000 },
     },
     {
       id: "lightning",
       name: "Lightning Stacker",
       description:
         "Everything in Core, plus the quarterly field reports and source files.",
+      prices: { currency: "usd", monthly: 2500, yearly: 25000 },
     },
   ],
   billing: {

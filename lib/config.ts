@@ -6,13 +6,63 @@ import { z } from "zod";
  * mistake stops both the build and the server with a message naming the field.
  */
 
+/**
+ * What a paid tier costs, as `npm run stripe:setup` creates it in Stripe. Amounts
+ * are in the currency's minor unit (cents for USD), as Stripe takes them.
+ */
+const pricesSchema = z
+  .object({
+    currency: z
+      .string()
+      .regex(/^[a-zA-Z]{3}$/, "currency must be a 3-letter ISO code such as usd")
+      .transform((code) => code.toLowerCase()),
+    monthly: z
+      .number()
+      .int("monthly must be a whole amount in the currency's minor unit")
+      .positive("monthly must be more than 0")
+      .optional(),
+    yearly: z
+      .number()
+      .int("yearly must be a whole amount in the currency's minor unit")
+      .positive("yearly must be more than 0")
+      .optional(),
+  })
+  .refine((prices) => prices.monthly !== undefined || prices.yearly !== undefined, {
+    message: "give a monthly or a yearly amount, or both",
+  });
+
 const tierSchema = z.object({
   id: z
     .string()
     .regex(/^[a-z][a-z0-9-]*$/, "a tier id is lowercase letters, digits and dashes"),
   name: z.string().min(1),
   description: z.string().default(""),
+  prices: pricesSchema.optional(),
 });
+
+/** The first tier is free and has no prices; every later tier is paid and has them. */
+function checkTierPrices(
+  tiers: z.output<typeof tierSchema>[],
+  ctx: z.RefinementCtx,
+): void {
+  tiers.forEach((tier, index) => {
+    const path = [index, "prices"];
+    if (index === 0 && tier.prices) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `"${tier.id}" is the free tier: remove its prices`,
+      });
+    }
+    if (index > 0 && !tier.prices) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `"${tier.id}" is a paid tier: add prices such as { currency: "usd", monthly: 500 }`,
+      });
+    }
+  });
+}
 
 const configSchema = z.object({
   site: z.object({
@@ -29,7 +79,8 @@ const configSchema = z.object({
     .min(2, "list at least two tiers: the free tier first, then the paid ones")
     .refine((tiers) => new Set(tiers.map((t) => t.id)).size === tiers.length, {
       message: "tier ids must be unique",
-    }),
+    })
+    .superRefine(checkTierPrices),
   billing: z
     .object({
       pastDueGraceDays: z.number().int().min(0).default(7),
@@ -47,6 +98,7 @@ const configSchema = z.object({
 export type TierwallConfigInput = z.input<typeof configSchema>;
 export type TierwallConfig = z.output<typeof configSchema>;
 export type Tier = TierwallConfig["tiers"][number];
+export type TierPrices = z.output<typeof pricesSchema>;
 
 export function defineTierwallConfig(input: TierwallConfigInput): TierwallConfig {
   const result = configSchema.safeParse(input);

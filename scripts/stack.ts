@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import Stripe from "stripe";
+import { createWebhookEndpoint } from "../server/billing/setup.ts";
 
 /**
  * The pieces of a running Tierwall, started the same way by `npm start` and by
@@ -67,25 +68,27 @@ export function emulatorStripeClient(baseUrl: string): Stripe {
 }
 
 /**
- * Registers the server's webhook endpoint and returns its signing secret.
- * Earlier registrations of the same URL are removed, so events are not
- * delivered twice after a restart.
+ * Registers the server's webhook endpoint on the Stripe emulator, listening to
+ * the events the server handles (as `npm run stripe:setup` does), and returns
+ * its signing secret. Earlier registrations of the same URL are removed first:
+ * Stripe shows a secret only when it creates an endpoint, and a fresh one
+ * means events are not delivered twice after a restart.
  */
 export async function registerWebhook(
   stripe: Stripe,
   webhookUrl: string,
 ): Promise<string> {
-  const existing = await stripe.webhookEndpoints.list({ limit: 100 });
-  for (const endpoint of existing.data) {
+  const existing = await stripe.webhookEndpoints
+    .list({ limit: 100 })
+    .autoPagingToArray({ limit: 1_000 });
+  for (const endpoint of existing) {
     if (endpoint.url === webhookUrl) await stripe.webhookEndpoints.del(endpoint.id);
   }
 
-  const endpoint = await stripe.webhookEndpoints.create({
-    url: webhookUrl,
-    enabled_events: ["*"],
-  });
-  if (!endpoint.secret)
+  const endpoint = await createWebhookEndpoint(stripe, webhookUrl);
+  if (!endpoint.secret) {
     throw new Error("The webhook endpoint was created without a secret");
+  }
   return endpoint.secret;
 }
 

@@ -119,7 +119,8 @@ const main = defineCommand({
       );
     } else if (!process.env.STRIPE_WEBHOOK_SECRET) {
       console.warn(
-        "[start] STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused",
+        "[start] STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks will be refused. " +
+          "`npm run stripe:setup` creates the endpoint and prints its secret.",
       );
     }
 

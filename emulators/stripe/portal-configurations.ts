@@ -17,7 +17,7 @@ import {
   parseParams,
   text,
 } from "./params.ts";
-import { type Store, Table } from "./store.ts";
+import type { Store, Table } from "./store.ts";
 
 /*
  * Billing Portal configurations, as `stripe.billingPortal.configurations.*`
@@ -26,22 +26,18 @@ import { type Store, Table } from "./store.ts";
  * configuration, the one the dashboard edits; here it is the one whose id
  * portal sessions report, and it is listed alongside the ones created through
  * the API.
- *
- * The emulator keeps configurations in memory only: they are not written to
- * the state file, so after a restart only the default is left.
+ * They are kept in the state file like every other object, and
+ * POST /_emulator/reset leaves only the default.
  */
 
 type Configuration = Stripe.BillingPortal.Configuration;
 type Features = Stripe.BillingPortal.Configuration.Features;
 
-const configurationsByStore = new WeakMap<Store, Table<Configuration>>();
-
+/** The account's configurations; the default one exists from the start. */
 function configurations(ctx: EmulatorContext): Table<Configuration> {
-  let table = configurationsByStore.get(ctx.store);
-  if (!table) {
-    table = new Table<Configuration>();
+  const table = ctx.store.portalConfigurations;
+  if (!table.get(ctx.store.portalConfigurationId)) {
     table.insert(buildDefaultConfiguration(ctx.store));
-    configurationsByStore.set(ctx.store, table);
   }
   return table;
 }

@@ -7,6 +7,7 @@ import { newId } from "./ids.ts";
 import { recoverPayment } from "./lifecycle.ts";
 import { expand, parseParams, text } from "./params.ts";
 import { saveCard } from "./payments.ts";
+import { hasPortalConfiguration } from "./portal-configurations.ts";
 import { requireRecurringPrice } from "./prices.ts";
 import { changeSubscription } from "./subscription-changes.ts";
 import { requireSubscription } from "./subscriptions.ts";
@@ -29,7 +30,7 @@ export function createPortalSession(
 ): StoredPortalSession {
   const params = parseParams(createSchema, raw);
   requireCustomer(ctx, params.customer, "customer");
-  if (params.configuration && params.configuration !== ctx.store.portalConfigurationId) {
+  if (params.configuration && !hasPortalConfiguration(ctx, params.configuration)) {
     throw noSuchObject(
       "billing_portal.configuration",
       params.configuration,
@@ -41,7 +42,7 @@ export function createPortalSession(
   const session: StoredPortalSession = {
     id,
     object: "billing_portal.session",
-    configuration: ctx.store.portalConfigurationId,
+    configuration: params.configuration ?? ctx.store.portalConfigurationId,
     created: ctx.store.now(),
     customer: params.customer,
     customer_account: null,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type Stripe from "stripe";
 import { newId } from "./ids.ts";
 import type {
   CheckoutSubscriptionData,
@@ -78,10 +79,11 @@ export class Store {
   readonly checkoutSubscriptionData = new Table<CheckoutSubscriptionData>();
   /** The card on file per customer, which the customer object does not show. */
   readonly savedCards = new Table<SavedCard>();
+  readonly portalConfigurations = new Table<Stripe.BillingPortal.Configuration>();
 
   /** Seconds added to the wall clock by the test clock (`/_emulator/clock`). */
   clockOffsetSeconds = 0;
-  /** The one billing portal configuration every portal session reports. */
+  /** The account's default portal configuration: the one sessions use unless told. */
   portalConfigurationId = newId("bpc");
 
   private saveScheduled = false;
@@ -124,6 +126,7 @@ export class Store {
       idempotency: this.idempotency,
       checkoutSubscriptionData: this.checkoutSubscriptionData,
       savedCards: this.savedCards,
+      portalConfigurations: this.portalConfigurations,
     };
   }
 

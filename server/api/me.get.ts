@@ -14,7 +14,10 @@ export default defineEventHandler((event) => {
   const reader = event.context.user;
   if (!reader) return { user: null };
 
-  const { tier, subscription, notice } = readEntitlement(useDb(), reader.id);
+  const { tier, subscription, complimentary, notice } = readEntitlement(
+    useDb(),
+    reader.id,
+  );
   return {
     user: {
       id: reader.id,
@@ -29,6 +32,11 @@ export default defineEventHandler((event) => {
         cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
         currentPeriodEnd: isoDate(subscription.currentPeriodEnd),
         cancelAt: isoDate(subscription.cancelAt),
+      },
+      complimentary: complimentary && {
+        tier: complimentary.tier,
+        tierName: tierName(tierwall.tiers, complimentary.tier),
+        until: isoDate(complimentary.until),
       },
       notice,
     },

@@ -1,14 +1,18 @@
 import {
   type AccessState,
+  type Complimentary,
   resolveEffectiveTier,
   subscriptionAccess,
 } from "../../lib/access.ts";
+import { isPaidTier } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import type { Db } from "../db/database.ts";
+import { readActiveComplimentary } from "./complimentary.ts";
 
 /**
  * What a reader may read right now, computed from the subscriptions stored for
- * them (kept in sync with Stripe by the webhook and the checkout return).
+ * them (kept in sync with Stripe by the webhook and the checkout return) and
+ * from any complimentary access an operator granted them.
  */
 
 export interface SubscriptionSummary {
@@ -29,6 +33,8 @@ export interface ReaderEntitlement {
   tier: string;
   /** The subscription that matters most to the reader: the one granting access, else the newest. */
   subscription: SubscriptionSummary | null;
+  /** Complimentary access that still runs, or null. */
+  complimentary: Complimentary | null;
   notice: string | null;
 }
 
@@ -59,6 +65,7 @@ export function readEntitlement(
 
   const graceDays = tierwall.billing.pastDueGraceDays;
   const summaries = rows.map((row) => summarize(row, nowSeconds, graceDays));
+  const complimentary = readGrantedTier(db, userId, nowSeconds);
   const tier = resolveEffectiveTier(
     tierwall.tiers,
     rows.map((row) => ({
@@ -69,14 +76,36 @@ export function readEntitlement(
     })),
     nowSeconds,
     graceDays,
+    complimentary,
   );
 
   const subscription = summaries.find((s) => s.access !== "none") ?? summaries[0] ?? null;
-  const notice =
-    subscription?.access === "grace"
-      ? "Your last payment failed. Update your card in Manage billing to keep reading."
-      : null;
-  return { tier, subscription, notice };
+  return { tier, subscription, complimentary, notice: paymentNotice(subscription) };
+}
+
+/**
+ * What the reader must do about a payment, shown on every page: during the
+ * grace period, and once an unpaid invoice has ended their access.
+ */
+export function paymentNotice(subscription: SubscriptionSummary | null): string | null {
+  if (subscription?.access === "grace") {
+    return "Your last payment failed. Update your card in Manage billing to keep reading.";
+  }
+  const owes = subscription?.status === "past_due" || subscription?.status === "unpaid";
+  if (owes && subscription?.access === "none") {
+    return "Your payment is overdue and your plan is paused. Pay it in Manage billing to read again.";
+  }
+  return null;
+}
+
+/** A running grant of a tier the config still lists as paid. */
+function readGrantedTier(
+  db: Db,
+  userId: string,
+  nowSeconds: number,
+): Complimentary | null {
+  const grant = readActiveComplimentary(db, userId, nowSeconds);
+  return grant && isPaidTier(tierwall.tiers, grant.tier) ? grant : null;
 }
 
 function summarize(

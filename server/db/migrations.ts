@@ -99,4 +99,20 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
       );
     `,
   },
+  {
+    id: 4,
+    name: "complimentary access",
+    sql: `
+      -- Access an operator grants without Stripe (npm run access -- grant): a
+      -- paid tier until the end of a day (unix seconds), or with no end (NULL).
+      -- One grant per reader; a new grant replaces the old one.
+      CREATE TABLE complimentary_access (
+        user_id TEXT PRIMARY KEY REFERENCES user(id) ON DELETE CASCADE,
+        tier TEXT NOT NULL,
+        until INTEGER,
+        note TEXT,
+        granted_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

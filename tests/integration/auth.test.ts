@@ -561,6 +561,7 @@ describe("/api/me", () => {
         currentPeriodEnd: new Date(periodEnd * 1000).toISOString(),
         cancelAt: null,
       },
+      complimentary: null,
       notice: null,
     });
   });

@@ -156,12 +156,34 @@ describe("renewal", () => {
     const unpaid = await billing.me(reader);
     expect(unpaid.tier).toBe("free");
     expect(unpaid.subscription?.status).toBe("unpaid");
+    expect(unpaid.notice).toContain("plan is paused");
     expect(billing.storedSubscriptions(reader)).toMatchObject([
       { status: "unpaid", tier: "core" },
     ]);
     expect(await readsFull(reader, corePage)).toBe(false);
     const failures = recordedTypes().filter((type) => type === "invoice.payment_failed");
     expect(failures.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("that fails ends access once the grace period is over, while Stripe still retries", async () => {
+    const reader = await subscribed("core");
+    await billing.emulator.setCard(billing.customerOf(reader), FAILING_CARD);
+    await advanceDays(31);
+    expect((await billing.me(reader)).tier).toBe("core");
+
+    // The grace counts on the server's clock from when it first saw past_due;
+    // the emulator's clock cannot move that one, so the test moves the moment back.
+    const [row] = billing.storedSubscriptions(reader);
+    const db = stack.openDb();
+    db.prepare(
+      "UPDATE subscription SET past_due_since = past_due_since - ? WHERE id = ?",
+    ).run(8 * 86_400, row?.id);
+    db.close();
+
+    const me = await billing.me(reader);
+    expect(me).toMatchObject({ tier: "free", subscription: { status: "past_due" } });
+    expect(me.notice).toContain("plan is paused");
+    expect(await readsFull(reader, corePage)).toBe(false);
   });
 
   it("that fails is rescued by a new card before the retries run out", async () => {

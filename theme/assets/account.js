@@ -14,6 +14,12 @@ const STATUS_LABELS = {
 };
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
+// Complimentary access runs through the end of a day in UTC, and reads as that
+// day, written as the operator's command wrote it: "31 January 2027".
+const grantDateFormat = new Intl.DateTimeFormat("en-GB", {
+  dateStyle: "long",
+  timeZone: "UTC",
+});
 
 /** @param {string | null | undefined} iso */
 function formatDate(iso) {
@@ -96,6 +102,19 @@ document.addEventListener("alpine:init", () => {
           ? (subscription.cancelAt ?? subscription.currentPeriodEnd)
           : subscription.currentPeriodEnd,
       );
+    },
+
+    /**
+     * Access an operator gave without a subscription, told apart from a paid
+     * plan: "Complimentary Core Stacker until 31 January 2027".
+     */
+    get complimentaryLabel() {
+      const grant = this.user?.complimentary;
+      if (!grant) return "";
+      const label = `Complimentary ${grant.tierName}`;
+      return grant.until
+        ? `${label} until ${grantDateFormat.format(new Date(grant.until))}`
+        : label;
     },
 
     /** Readers on the free tier get teasers in their feed until they subscribe. */

@@ -1,0 +1,44 @@
+import { defineCommand, runMain } from "citty";
+import { repairSubscriptions, tierLabel } from "../server/billing/repair.ts";
+import { createStripeClient } from "../server/billing/stripe-client.ts";
+import { closeDb, useDb } from "../server/db/database.ts";
+
+/**
+ * `npm run stripe:sync`: re-reads every customer's subscriptions from Stripe
+ * into the database at DATABASE_PATH, for after webhooks were lost. Exits 1
+ * when any customer could not be synced; the others are synced all the same.
+ */
+
+const main = defineCommand({
+  meta: {
+    name: "stripe:sync",
+    description: "Re-sync every reader's subscriptions from Stripe",
+  },
+  async run() {
+    const stripe = createStripeClient(process.env);
+    const db = useDb();
+    try {
+      const report = await repairSubscriptions(stripe, db);
+
+      console.log(`customers checked: ${report.customersChecked}`);
+      if (report.unknownCustomers > 0) {
+        console.log(`customers of no reader (left alone): ${report.unknownCustomers}`);
+      }
+      console.log(`readers whose tier changed: ${report.tierChanges.length}`);
+      for (const change of report.tierChanges) {
+        console.log(
+          `  ${change.email}: ${tierLabel(change.from)} → ${tierLabel(change.to)}`,
+        );
+      }
+      console.log(`failures: ${report.failures.length}`);
+      for (const failure of report.failures) {
+        console.error(`  ${failure.what}: ${failure.message}`);
+      }
+      if (report.failures.length > 0) process.exitCode = 1;
+    } finally {
+      closeDb();
+    }
+  },
+});
+
+void runMain(main);
