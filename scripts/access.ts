@@ -11,12 +11,23 @@ import {
 } from "../server/billing/complimentary.ts";
 import { closeDb, useDb } from "../server/db/database.ts";
 import tierwall from "../tierwall.config.ts";
+import { operatorRun, rejectUnknownArgs, requireDatabaseFile } from "./operator.ts";
 
 /**
  * `npm run access -- grant|revoke|list`: complimentary access, a paid tier given
  * to a reader without Stripe, in the database at DATABASE_PATH. The server sees
  * a change at the reader's next request.
  */
+
+interface GrantContext {
+  args: { email: string; tier: string; until?: string; note?: string };
+  rawArgs: string[];
+}
+
+interface RevokeContext {
+  args: { email: string };
+  rawArgs: string[];
+}
 
 /** Prints the problem and marks the run failed. */
 function fail(message: string): void {
@@ -25,6 +36,7 @@ function fail(message: string): void {
 }
 
 function withDb<T>(work: (db: ReturnType<typeof useDb>) => T): T {
+  requireDatabaseFile();
   try {
     return work(useDb());
   } finally {
@@ -49,10 +61,14 @@ const grant = defineCommand({
     },
     note: { type: "string", description: "Why, for the next operator" },
   },
-  run({ args }) {
+  run: operatorRun(({ args, rawArgs }: GrantContext) => {
+    rejectUnknownArgs(rawArgs, { options: ["until", "note", "help"], positionals: 2 });
     const until = parseUntil(args.until);
     if (until.kind === "malformed") {
       return fail(`--until must be a date written YYYY-MM-DD, got "${until.text}".`);
+    }
+    if (until.kind === "no-such-day") {
+      return fail(`--until ${until.text} is not a day of the calendar.`);
     }
     if (until.kind === "past") {
       return fail(`--until ${until.text} is already over; give today or a later day.`);
@@ -79,7 +95,7 @@ const grant = defineCommand({
     console.log(
       `Granted ${stored.email} complimentary ${describeGrant(tierwall.tiers, stored)}${replacing}.`,
     );
-  },
+  }),
 });
 
 const revoke = defineCommand({
@@ -87,7 +103,8 @@ const revoke = defineCommand({
   args: {
     email: { type: "positional", description: "The reader's email", required: true },
   },
-  run({ args }) {
+  run: operatorRun(({ args, rawArgs }: RevokeContext) => {
+    rejectUnknownArgs(rawArgs, { options: ["help"], positionals: 1 });
     const outcome = withDb((db) => revokeComplimentary(db, args.email));
     if (outcome.kind === "unknown-reader") {
       return fail(`No reader has the email ${outcome.email}.`);
@@ -100,12 +117,13 @@ const revoke = defineCommand({
     console.log(
       `Revoked ${revoked.email}'s complimentary ${describeGrant(tierwall.tiers, revoked)}.`,
     );
-  },
+  }),
 });
 
 const list = defineCommand({
   meta: { name: "list", description: "List complimentary access, expired included" },
-  run() {
+  run: operatorRun(({ rawArgs }: { rawArgs: string[] }) => {
+    rejectUnknownArgs(rawArgs, { options: ["help"], positionals: 0 });
     const grants = withDb((db) => listComplimentary(db));
     if (grants.length === 0) {
       console.log("No reader has complimentary access.");
@@ -120,7 +138,7 @@ const list = defineCommand({
         `${entry.email}: ${describeGrant(tierwall.tiers, entry)}${state}, ${granted}${note}`,
       );
     }
-  },
+  }),
 });
 
 const main = defineCommand({

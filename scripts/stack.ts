@@ -77,12 +77,15 @@ export function emulatorStripeClient(baseUrl: string): Stripe {
 export async function registerWebhook(
   stripe: Stripe,
   webhookUrl: string,
+  /** Other addresses of this same server whose old endpoints should go too. */
+  aliases: readonly string[] = [],
 ): Promise<string> {
+  const replaced = new Set([webhookUrl, ...aliases]);
   const existing = await stripe.webhookEndpoints
     .list({ limit: 100 })
     .autoPagingToArray({ limit: 1_000 });
   for (const endpoint of existing) {
-    if (endpoint.url === webhookUrl) await stripe.webhookEndpoints.del(endpoint.id);
+    if (replaced.has(endpoint.url)) await stripe.webhookEndpoints.del(endpoint.id);
   }
 
   const endpoint = await createWebhookEndpoint(stripe, webhookUrl);

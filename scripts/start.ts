@@ -113,9 +113,13 @@ const main = defineCommand({
 
     if (offlineStripe && env.STRIPE_API_BASE) {
       const stripe = emulatorStripeClient(env.STRIPE_API_BASE);
+      // The emulator delivers to 127.0.0.1; an endpoint made for the site's own
+      // address (by `stripe:setup` against the emulator) would get every event
+      // too, signed with a secret this server does not know, so it goes.
       env.STRIPE_WEBHOOK_SECRET = await registerWebhook(
         stripe,
         `http://127.0.0.1:${port}/api/stripe/webhook`,
+        [`${siteUrl.replace(/\/+$/, "")}/api/stripe/webhook`],
       );
     } else if (!process.env.STRIPE_WEBHOOK_SECRET) {
       console.warn(

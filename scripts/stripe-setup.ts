@@ -2,6 +2,7 @@ import { defineCommand, runMain } from "citty";
 import { runStripeSetup, type SetupAction } from "../server/billing/setup.ts";
 import { createStripeClient } from "../server/billing/stripe-client.ts";
 import tierwall from "../tierwall.config.ts";
+import { operatorRun } from "./operator.ts";
 
 /**
  * `npm run stripe:setup`: creates or updates, in the Stripe account of
@@ -12,7 +13,8 @@ import tierwall from "../tierwall.config.ts";
 
 function printAction(action: SetupAction): void {
   const what = `${action.object} ${action.name}`;
-  console.log(`${action.outcome.padEnd(9)} ${what} (${action.id}): ${action.detail}`);
+  const outcome = action.outcome === "other" ? "warning" : action.outcome;
+  console.log(`${outcome.padEnd(9)} ${what} (${action.id}): ${action.detail}`);
 }
 
 function printWebhookSecret(secret: string | null, url: string): void {
@@ -44,7 +46,7 @@ const main = defineCommand({
       description: "The webhook endpoint's URL (default: $SITE_URL/api/stripe/webhook)",
     },
   },
-  async run({ args }) {
+  run: operatorRun(async ({ args }: { args: { url?: string } }) => {
     const siteUrl = tierwall.site.url.replace(/\/+$/, "");
     const webhookUrl = args.url ?? `${siteUrl}/api/stripe/webhook`;
     const stripe = createStripeClient(process.env);
@@ -52,7 +54,7 @@ const main = defineCommand({
     const result = await runStripeSetup(stripe, tierwall, { webhookUrl });
     for (const action of result.actions) printAction(action);
     printWebhookSecret(result.webhookSecret, webhookUrl);
-  },
+  }),
 });
 
 void runMain(main);

@@ -2,6 +2,7 @@ import { defineCommand, runMain } from "citty";
 import { repairSubscriptions, tierLabel } from "../server/billing/repair.ts";
 import { createStripeClient } from "../server/billing/stripe-client.ts";
 import { closeDb, useDb } from "../server/db/database.ts";
+import { operatorRun, requireDatabaseFile } from "./operator.ts";
 
 /**
  * `npm run stripe:sync`: re-reads every customer's subscriptions from Stripe
@@ -14,7 +15,8 @@ const main = defineCommand({
     name: "stripe:sync",
     description: "Re-sync every reader's subscriptions from Stripe",
   },
-  async run() {
+  run: operatorRun(async () => {
+    requireDatabaseFile();
     const stripe = createStripeClient(process.env);
     const db = useDb();
     try {
@@ -38,7 +40,7 @@ const main = defineCommand({
     } finally {
       closeDb();
     }
-  },
+  }),
 });
 
 void runMain(main);

@@ -13,6 +13,7 @@ import { sendHtml } from "../shared/http.ts";
 import { completeCheckoutSession, expireIfDue, successRedirect } from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
 import { StripeApiError } from "./errors.ts";
+import type { CardFieldValues } from "./pages/card-fields.ts";
 import {
   type CheckoutForm,
   type CheckoutView,
@@ -22,14 +23,16 @@ import { renderDashboardPage } from "./pages/dashboard-page.ts";
 import { formatDate, formatInterval, formatPrice } from "./pages/format.ts";
 import { stripePage } from "./pages/layout.ts";
 import { type PortalSubscriptionView, renderPortalPage } from "./pages/portal-page.ts";
+import { cardOnFile } from "./payments.ts";
 import {
   payPastDue,
   portalSubscriptions,
   setCancelAtPeriodEnd,
   switchablePrices,
   switchPlan,
+  updateCard,
 } from "./portal.ts";
-import { cardProblem } from "./test-cards.ts";
+import { cardProblem, lastFour } from "./test-cards.ts";
 import type {
   StoredCheckoutSession,
   StoredPortalSession,
@@ -174,10 +177,10 @@ function renewalLine(sub: StoredSubscription): string {
     return `Trial ends on ${formatDate(sub.trial_end)}`;
   }
   if (sub.status === "past_due") {
-    return "The last payment failed. Pay now to keep access.";
+    return "The last payment failed. Update your card or pay now to keep access.";
   }
   if (sub.status === "unpaid") {
-    return "The payment failed on every retry. Pay now to restore access.";
+    return "The payment failed on every retry. Update your card or pay now to restore access.";
   }
   return end ? `Renews on ${formatDate(end)}` : "";
 }
@@ -204,13 +207,35 @@ const NOTICES: Record<string, string> = {
   canceled: "Your subscription will be canceled at the end of the billing period.",
   resumed: "Your subscription will continue.",
   paid: "Thanks, the payment went through.",
+  card_updated: "Your card has been updated.",
+  card_paid: "Your card has been updated and the overdue payment went through.",
 };
 
-function showPortal(ctx: EmulatorContext, event: H3Event, error?: string): string {
-  const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session) {
-    return notFoundPage(event, "There is no billing portal session at this address.");
-  }
+/** Why the page is shown again instead of redirecting: the message and status. */
+interface PortalRefusal {
+  message: string;
+  status: number;
+  cardForm?: CardFieldValues;
+}
+
+function portalSessionFromUrl(
+  ctx: EmulatorContext,
+  event: H3Event,
+): StoredPortalSession | undefined {
+  return ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
+}
+
+function portalNotFound(event: H3Event): string {
+  return notFoundPage(event, "There is no billing portal session at this address.");
+}
+
+function showPortal(
+  ctx: EmulatorContext,
+  event: H3Event,
+  refusal?: PortalRefusal,
+): string {
+  const session = portalSessionFromUrl(ctx, event);
+  if (!session) return portalNotFound(event);
   const customer = ctx.store.customers.get(session.customer);
   const notice = NOTICES[String(getQuery(event).done ?? "")];
 
@@ -220,33 +245,38 @@ function showPortal(ctx: EmulatorContext, event: H3Event, error?: string): strin
     subscriptions: portalSubscriptions(ctx, session).map((sub) =>
       portalSubscriptionView(ctx, sub),
     ),
-    notice: error ? undefined : notice,
-    error,
+    cardLastFour: lastFour(cardOnFile(ctx, session.customer)),
+    notice: refusal ? undefined : notice,
+    error: refusal?.message,
+    cardForm: refusal?.cardForm,
   });
-  return sendHtml(event, markup, error ? 400 : 200);
+  return sendHtml(event, markup, refusal?.status ?? 200);
 }
 
-/** Performs a portal button's action; answers the notice to show afterwards. */
+type PortalResult = { done: string } | { declined: string };
+
+/** Performs a portal button's action; answers the notice to show, or the decline. */
 function applyPortalAction(
   ctx: EmulatorContext,
   session: StoredPortalSession,
   subscriptionId: string,
   action: string,
   price: string | undefined,
-): string {
+): PortalResult {
   switch (action) {
     case "switch":
       switchPlan(ctx, session, subscriptionId, price ?? "");
-      return "switched";
+      return { done: "switched" };
     case "cancel":
       setCancelAtPeriodEnd(ctx, session, subscriptionId, true);
-      return "canceled";
+      return { done: "canceled" };
     case "resume":
       setCancelAtPeriodEnd(ctx, session, subscriptionId, false);
-      return "resumed";
-    case "pay":
-      payPastDue(ctx, session, subscriptionId);
-      return "paid";
+      return { done: "resumed" };
+    case "pay": {
+      const declined = payPastDue(ctx, session, subscriptionId);
+      return declined ? { declined } : { done: "paid" };
+    }
     default:
       throw new StripeApiError(404, "Unknown portal action.");
   }
@@ -256,22 +286,49 @@ async function actInPortal(
   ctx: EmulatorContext,
   event: H3Event,
 ): Promise<string | undefined> {
-  const session = ctx.store.portalSessions.get(getRouterParam(event, "id") ?? "");
-  if (!session) {
-    return notFoundPage(event, "There is no billing portal session at this address.");
-  }
+  const session = portalSessionFromUrl(ctx, event);
+  if (!session) return portalNotFound(event);
   const subscriptionId = getRouterParam(event, "subscription") ?? "";
   const action = getRouterParam(event, "action") ?? "";
   const form = ((await readBody(event)) ?? {}) as { price?: string };
 
   try {
-    const done = applyPortalAction(ctx, session, subscriptionId, action, form.price);
+    const result = applyPortalAction(ctx, session, subscriptionId, action, form.price);
     ctx.store.markChanged();
-    return redirectTo(event, `/p/session/${session.id}?done=${done}`);
+    if ("declined" in result) {
+      return showPortal(ctx, event, { message: result.declined, status: 402 });
+    }
+    return redirectTo(event, `/p/session/${session.id}?done=${result.done}`);
   } catch (error) {
-    if (error instanceof StripeApiError) return showPortal(ctx, event, error.message);
-    throw error;
+    if (!(error instanceof StripeApiError)) throw error;
+    return showPortal(ctx, event, { message: error.message, status: 400 });
   }
+}
+
+async function updateCardInPortal(
+  ctx: EmulatorContext,
+  event: H3Event,
+): Promise<string | undefined> {
+  const session = portalSessionFromUrl(ctx, event);
+  if (!session) return portalNotFound(event);
+  const form = ((await readBody(event)) ?? {}) as CardFieldValues;
+  const card = {
+    number: form.card_number ?? "",
+    expiry: form.card_expiry ?? "",
+    cvc: form.card_cvc ?? "",
+  };
+
+  const update = updateCard(ctx, session, card);
+  if (!update.saved) {
+    const refusal = { message: update.refused, status: 402, cardForm: form };
+    return showPortal(ctx, event, refusal);
+  }
+  ctx.store.markChanged();
+  if (update.declined) {
+    return showPortal(ctx, event, { message: update.declined, status: 402 });
+  }
+  const done = update.recovered > 0 ? "card_paid" : "card_updated";
+  return redirectTo(event, `/p/session/${session.id}?done=${done}`);
 }
 
 // Overview
@@ -328,6 +385,10 @@ export function registerHostedPages(router: Router, ctx: EmulatorContext): void 
   router.get(
     "/p/session/:id",
     eventHandler((event) => showPortal(ctx, event)),
+  );
+  router.post(
+    "/p/session/:id/card",
+    eventHandler((event) => updateCardInPortal(ctx, event)),
   );
   router.post(
     "/p/session/:id/subscriptions/:subscription/:action",

@@ -23,10 +23,16 @@ const DAY_SECONDS = 86_400;
  */
 export const RETRY_SCHEDULE_DAYS: readonly number[] = [3, 5, 7];
 
-/** The time of the next retry of an open invoice, or null after the last one. */
+/**
+ * The scheduled retry after the one due now, or null after the last one. It
+ * follows the schedule, not the attempt count, because a reader paying by hand
+ * adds attempts without moving the schedule.
+ */
 export function nextRetryAt(invoice: StoredInvoice): number | null {
-  const days = RETRY_SCHEDULE_DAYS[invoice.attempt_count - 1];
-  return days === undefined ? null : invoice.created + days * DAY_SECONDS;
+  const due = invoice.next_payment_attempt;
+  if (due === null) return null;
+  const later = RETRY_SCHEDULE_DAYS.map((days) => invoice.created + days * DAY_SECONDS);
+  return later.find((at) => at > due) ?? null;
 }
 
 export interface InvoiceOptions {
@@ -246,6 +252,14 @@ export function recordFailedAttempt(invoice: StoredInvoice): void {
   invoice.attempt_count += 1;
   invoice.next_payment_attempt = nextRetryAt(invoice);
   invoice.auto_advance = invoice.next_payment_attempt !== null;
+}
+
+/**
+ * The reader's own payment was declined: one more attempt, and the scheduled
+ * retries stay as they were.
+ */
+export function recordDeclinedPaymentByReader(invoice: StoredInvoice): void {
+  invoice.attempt_count += 1;
 }
 
 export function retrieveInvoice(

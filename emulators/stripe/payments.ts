@@ -1,7 +1,9 @@
 import type { EmulatorContext } from "./context.ts";
 import { emitEvent } from "./events.ts";
+import { newId } from "./ids.ts";
 import {
   type ChargeOutcome,
+  chargeWithReaderPresent,
   normalizeCardNumber,
   offSessionCharge,
   SUCCEEDING_CARD,
@@ -21,6 +23,36 @@ export function saveCard(ctx: EmulatorContext, customerId: string, number: strin
 
 export function cardOnFile(ctx: EmulatorContext, customerId: string): string {
   return ctx.store.savedCards.get(customerId)?.number ?? SUCCEEDING_CARD;
+}
+
+/**
+ * The reader replaces their card in the billing portal: it becomes the
+ * customer's default payment method for invoices, announced by
+ * `customer.updated`. Payment methods are not objects of their own here, so
+ * the new ID names the card but cannot be retrieved.
+ */
+export function replaceDefaultCard(
+  ctx: EmulatorContext,
+  customerId: string,
+  number: string,
+): void {
+  saveCard(ctx, customerId, number);
+  const customer = ctx.store.customers.get(customerId);
+  if (!customer) return;
+
+  const previous = customer.invoice_settings.default_payment_method;
+  customer.invoice_settings.default_payment_method = newId("pm");
+  emitEvent(ctx, "customer.updated", customer, {
+    invoice_settings: { default_payment_method: previous },
+  });
+}
+
+/** Charges the customer's card on file while the reader is there to authenticate. */
+export function chargeCardOnFileWithReader(
+  ctx: EmulatorContext,
+  customerId: string,
+): ChargeOutcome {
+  return chargeWithReaderPresent(cardOnFile(ctx, customerId));
 }
 
 /** Charges the customer's card on file with no reader present to authenticate. */

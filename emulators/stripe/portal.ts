@@ -4,15 +4,26 @@ import { requireCustomer } from "./customers.ts";
 import { noSuchObject, StripeApiError } from "./errors.ts";
 import { emitEvent } from "./events.ts";
 import { newId } from "./ids.ts";
+import { recordDeclinedPaymentByReader } from "./invoices.ts";
 import { recoverPayment } from "./lifecycle.ts";
 import { expand, parseParams, text } from "./params.ts";
-import { saveCard } from "./payments.ts";
+import {
+  cardOnFile,
+  chargeCardOnFileWithReader,
+  emitChargeOutcome,
+  replaceDefaultCard,
+} from "./payments.ts";
 import { hasPortalConfiguration } from "./portal-configurations.ts";
 import { requireRecurringPrice } from "./prices.ts";
 import { changeSubscription } from "./subscription-changes.ts";
 import { requireSubscription } from "./subscriptions.ts";
-import { SUCCEEDING_CARD } from "./test-cards.ts";
-import type { StoredPortalSession, StoredPrice, StoredSubscription } from "./types.ts";
+import { type CardInput, chargeDeclineMessage, savedCardProblem } from "./test-cards.ts";
+import type {
+  StoredInvoice,
+  StoredPortalSession,
+  StoredPrice,
+  StoredSubscription,
+} from "./types.ts";
 
 const createSchema = z.object({
   customer: text,
@@ -136,16 +147,89 @@ export function setCancelAtPeriodEnd(
   changeSubscription(ctx, sub, { cancelAtPeriodEnd: cancel });
 }
 
+const OVERDUE = ["past_due", "unpaid"];
+
+/** The open invoice a past_due or unpaid subscription is waiting on. */
+function overdueInvoice(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+): StoredInvoice | undefined {
+  if (!OVERDUE.includes(sub.status)) return undefined;
+  const invoice = ctx.store.invoices.get(String(sub.latest_invoice));
+  return invoice?.status === "open" ? invoice : undefined;
+}
+
 /**
- * "Pay now" on a past_due or unpaid subscription: the test card 4242 becomes
- * the card on file and pays the open invoice.
+ * Charges the card on file for an overdue invoice with the reader on the page.
+ * Answers the decline message, or null when the subscription is active again.
+ */
+function payOverdueInvoice(
+  ctx: EmulatorContext,
+  sub: StoredSubscription,
+  invoice: StoredInvoice,
+): string | null {
+  const customerId = String(sub.customer);
+  const outcome = chargeCardOnFileWithReader(ctx, customerId);
+  if (outcome === "succeeded") {
+    recoverPayment(ctx, sub);
+    return null;
+  }
+
+  recordDeclinedPaymentByReader(invoice);
+  emitChargeOutcome(ctx, invoice, outcome);
+  return chargeDeclineMessage(cardOnFile(ctx, customerId));
+}
+
+/**
+ * "Pay now" on a past_due or unpaid subscription: the card on file pays the
+ * open invoice. Answers the decline message, or null when it went through.
  */
 export function payPastDue(
   ctx: EmulatorContext,
   session: StoredPortalSession,
   subscriptionId: string,
-): void {
+): string | null {
   const sub = portalSubscription(ctx, session, subscriptionId);
-  saveCard(ctx, session.customer, SUCCEEDING_CARD);
-  recoverPayment(ctx, sub);
+  const invoice = overdueInvoice(ctx, sub);
+  if (!invoice) {
+    throw new StripeApiError(400, "This subscription has no overdue payment.");
+  }
+  return payOverdueInvoice(ctx, sub, invoice);
+}
+
+export type CardUpdate =
+  | { saved: false; refused: string }
+  | {
+      saved: true;
+      /** Overdue subscriptions the new card paid, now active again. */
+      recovered: number;
+      /** Why an overdue payment with the new card was declined. */
+      declined: string | null;
+    };
+
+/**
+ * "Update card": the card is checked as the payment form checks it, saved as
+ * the customer's default, and any overdue invoice is retried with it at once,
+ * so a reader whose payment failed is back in good standing as soon as the
+ * card is fixed.
+ */
+export function updateCard(
+  ctx: EmulatorContext,
+  session: StoredPortalSession,
+  card: CardInput,
+): CardUpdate {
+  const refused = savedCardProblem(card, new Date(ctx.store.now() * 1000));
+  if (refused) return { saved: false, refused };
+  replaceDefaultCard(ctx, session.customer, card.number);
+
+  let recovered = 0;
+  let declined: string | null = null;
+  for (const sub of portalSubscriptions(ctx, session)) {
+    const invoice = overdueInvoice(ctx, sub);
+    if (!invoice) continue;
+    const problem = payOverdueInvoice(ctx, sub, invoice);
+    if (problem) declined = `Your card was saved, but the payment failed: ${problem}`;
+    else recovered++;
+  }
+  return { saved: true, recovered, declined };
 }

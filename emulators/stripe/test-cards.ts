@@ -84,19 +84,34 @@ function declineMessage(digits: string): string {
   );
 }
 
-/** The message the payment form shows for this card, or null when it is charged. */
-export function cardProblem(card: CardInput, now: Date): string | null {
-  const digits = normalizeCardNumber(card.number);
-  const problem = numberProblem(digits);
+/** What the card fields would refuse before anything is charged or saved. */
+function entryProblem(card: CardInput, now: Date): string | null {
+  const problem = numberProblem(normalizeCardNumber(card.number));
   if (problem) return problem;
   const expiry = expiryProblem(card.expiry, now);
   if (expiry) return expiry;
   if (!/^\d{3,4}$/.test(card.cvc.trim())) {
     return "Your card's security code is incomplete.";
   }
+  return null;
+}
 
+/** The message the payment form shows for this card, or null when it is charged. */
+export function cardProblem(card: CardInput, now: Date): string | null {
+  const problem = entryProblem(card, now);
+  if (problem) return problem;
+
+  const digits = normalizeCardNumber(card.number);
   if (digits === SUCCEEDING_CARD || digits === AUTHENTICATION_CARD) return null;
   return declineMessage(digits);
+}
+
+/**
+ * The message a form that saves a card for later shows, or null when it is
+ * saved. Nothing is charged, so 4000 0000 0000 0341 is saved.
+ */
+export function savedCardProblem(card: CardInput, now: Date): string | null {
+  return entryProblem(card, now) ?? attachProblem(card.number);
 }
 
 /** Why a card cannot be saved on a customer, or null when it can. */
@@ -112,4 +127,23 @@ export function offSessionCharge(number: string): ChargeOutcome {
   if (digits === SUCCEEDING_CARD) return "succeeded";
   if (digits === AUTHENTICATION_CARD) return "authentication_required";
   return "declined";
+}
+
+/**
+ * A saved card charged while the reader is on a hosted page: they pass the
+ * authentication 4000 0027 6000 3184 asks for.
+ */
+export function chargeWithReaderPresent(number: string): ChargeOutcome {
+  const outcome = offSessionCharge(number);
+  return outcome === "authentication_required" ? "succeeded" : outcome;
+}
+
+/** What the reader is told when a charge of this card is declined. */
+export function chargeDeclineMessage(number: string): string {
+  return declineMessage(normalizeCardNumber(number));
+}
+
+/** "4242" for 4242 4242 4242 4242. */
+export function lastFour(number: string): string {
+  return normalizeCardNumber(number).slice(-4);
 }

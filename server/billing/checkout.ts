@@ -1,7 +1,9 @@
 import Stripe from "stripe";
 import { isLiveStatus } from "../../lib/access.ts";
+import { tierName as tierNameOf, tierRank } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
+import { readActiveComplimentary } from "./complimentary.ts";
 import { ensureStripeCustomer, readStripeCustomerId } from "./customers.ts";
 import { isStripeNotFound } from "./failures.ts";
 import { createPortalUrl } from "./portal.ts";
@@ -22,6 +24,8 @@ export type CheckoutStart =
   | { kind: "redirect"; url: string }
   | { kind: "unknown-price" }
   | { kind: "already-subscribed"; portalUrl: string }
+  /** An operator's complimentary grant already gives this tier or a higher one. */
+  | { kind: "covered"; tierName: string; until: number | null }
   | { kind: "pricing-unavailable" };
 
 export type CheckoutReturn =
@@ -38,6 +42,12 @@ export async function startCheckout(
   const price = await findCheckoutPrice(priceId);
   if (price.kind === "unavailable") return { kind: "pricing-unavailable" };
   if (price.kind === "not-found") return { kind: "unknown-price" };
+
+  const grant = readActiveComplimentary(db, reader.id, Math.floor(Date.now() / 1000));
+  if (grant && !tierOutranks(tierwall.tiers, price.tierId, grant.tier)) {
+    const tierName = tierNameOf(tierwall.tiers, grant.tier);
+    return { kind: "covered", tierName, until: grant.until };
+  }
 
   const live = await findLiveSubscription(reader.id, db);
   if (live) {
@@ -56,6 +66,14 @@ export async function startCheckout(
     if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
     return { kind: "redirect", url: session.url };
   });
+}
+
+function tierOutranks(
+  tiers: Parameters<typeof tierRank>[0],
+  a: string,
+  b: string,
+): boolean {
+  return tierRank(tiers, a) > tierRank(tiers, b);
 }
 
 /** A reader's Checkouts start one at a time, so only the newest can be paid. */

@@ -22,6 +22,8 @@ export interface ComplimentaryGrant extends Complimentary {
 export type UntilParse =
   | { kind: "ok"; until: number | null }
   | { kind: "malformed"; text: string }
+  /** Written YYYY-MM-DD, but no such day: 2027-02-30. */
+  | { kind: "no-such-day"; text: string }
   | { kind: "past"; text: string };
 
 export type GrantOutcome =
@@ -53,8 +55,9 @@ export function parseUntil(
   text: string | undefined,
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): UntilParse {
-  if (text === undefined || text === "") return { kind: "ok", until: null };
-  if (!isoDay.safeParse(text).success) return { kind: "malformed", text };
+  if (text === undefined) return { kind: "ok", until: null };
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return { kind: "malformed", text };
+  if (!isoDay.safeParse(text).success) return { kind: "no-such-day", text };
 
   const [year, month, day] = text.split("-").map(Number) as [number, number, number];
   const until = Date.UTC(year, month - 1, day, 23, 59, 59) / 1000;

@@ -89,7 +89,7 @@ export function readEntitlement(
  */
 export function paymentNotice(subscription: SubscriptionSummary | null): string | null {
   if (subscription?.access === "grace") {
-    return "Your last payment failed. Update your card in Manage billing to keep reading.";
+    return "Your last payment did not go through. Update your card, or confirm the payment, in Manage billing to keep reading.";
   }
   const owes = subscription?.status === "past_due" || subscription?.status === "unpaid";
   if (owes && subscription?.access === "none") {

@@ -1,7 +1,7 @@
 import { type H3Event, isError } from "h3";
 import Stripe from "stripe";
 import { failRequest } from "../http/respond.ts";
-import { logError } from "../log.ts";
+import { logError, logWarn } from "../log.ts";
 
 /**
  * A Stripe call that failed while serving a reader. The whole error goes to the
@@ -16,11 +16,14 @@ export async function answerBillingFailure(
 ): Promise<unknown> {
   if (isError(error)) throw error;
 
-  logError("billing", `${action} failed`, error);
   if (isStripeUnreachable(error)) {
+    // Expected in an outage, and the same every time: one line, not a stack.
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    logWarn("billing", `${action} failed: Stripe is unreachable (${reason})`);
     const message = "Billing is unavailable right now. Please try again in a minute.";
     return failRequest(event, 503, message, formPage);
   }
+  logError("billing", `${action} failed`, error);
   return failRequest(event, 500, "Something went wrong with billing.", formPage);
 }
 

@@ -18,7 +18,8 @@ import { findPortalConfiguration, PORTAL_CONFIGURATION_METADATA } from "./portal
  * one is archived. Readers already on it keep paying it until they switch.
  */
 
-export type SetupOutcome = "created" | "updated" | "unchanged";
+/** "other" marks an object the setup found but does not manage, left as it is. */
+export type SetupOutcome = "created" | "updated" | "unchanged" | "other";
 
 export interface SetupAction {
   object: "product" | "price" | "portal configuration" | "webhook endpoint";
@@ -229,7 +230,35 @@ async function ensureTierPrices(
       priceAction(key, "updated", dropped.id, "archived: no longer in the config"),
     );
   }
+  actions.push(...(await findOtherPrices(stripe, tier, productId, activeIds)));
   return { actions, activeIds };
+}
+
+/**
+ * Active recurring prices on a tier's product that the config does not list:
+ * made by hand in the dashboard, say. Readers can buy them, and the pricing
+ * table shows them, so the operator hears about them; they are left alone,
+ * since someone may be paying them.
+ */
+async function findOtherPrices(
+  stripe: Stripe,
+  tier: Tier,
+  productId: string,
+  managedIds: readonly string[],
+): Promise<SetupAction[]> {
+  const prices = await stripe.prices
+    .list({ product: productId, active: true, type: "recurring", limit: 100 })
+    .autoPagingToArray({ limit: 1_000 });
+  return prices
+    .filter((price) => !managedIds.includes(price.id))
+    .map((price) =>
+      priceAction(
+        price.lookup_key ?? `${tier.id} (no lookup key)`,
+        "other",
+        price.id,
+        "active, but not in tierwall.config.ts: readers can buy it; archive it in Stripe if they should not",
+      ),
+    );
 }
 
 async function ensurePrice(

@@ -160,7 +160,14 @@ function describeSync(result: SyncResult): string {
   return `customer ${customerId} of user ${userId}: ${parts.join(", ")}`;
 }
 
-function isEvent(event: Stripe.Event): boolean {
+function isEvent(event: unknown): event is Stripe.Event {
+  if (typeof event !== "object" || event === null) return false;
   const { id, type, data } = event as Partial<Stripe.Event>;
-  return typeof id === "string" && typeof type === "string" && typeof data === "object";
+  const object = (data as { object?: unknown } | null | undefined)?.object;
+  return (
+    typeof id === "string" &&
+    typeof type === "string" &&
+    typeof object === "object" &&
+    object !== null
+  );
 }

@@ -5,6 +5,7 @@ import {
   advanceClockPast,
   control,
   seededPrice,
+  submitCardUpdate,
   submitCheckoutForm,
   submitForm,
   subscribe,
@@ -260,7 +261,7 @@ describe("failed renewals", () => {
     expect(last?.data.object).toMatchObject({ status: "paid", attempt_count: 2 });
   });
 
-  test("an unpaid subscription is paid in the portal", async () => {
+  test("an unpaid subscription is paid in the portal once a good card is on file", async () => {
     const { customer, subscription } = await subscribe(env.stripe, "core_monthly");
     await setCard(customer.id, DECLINING_CARD);
     await advanceClockPast(env.emulator, periodEndOf(subscription) + 7 * DAY);
@@ -270,10 +271,19 @@ describe("failed renewals", () => {
 
     const unpaid = await env.stripe.subscriptions.retrieve(subscription.id);
     const page = await (await fetch(portal.url)).text();
-    await submitForm(`${portal.url}/subscriptions/${subscription.id}/pay`);
+    const declined = await submitForm(
+      `${portal.url}/subscriptions/${subscription.id}/pay`,
+    );
+    const stillUnpaid = await env.stripe.subscriptions.retrieve(subscription.id);
+    const updated = await submitCardUpdate(portal.url, {
+      card_number: "4242 4242 4242 4242",
+    });
 
     expect(unpaid.status).toBe("unpaid");
     expect(page).toContain(`pay-${subscription.id}`);
+    expect(declined.status).toBe(402);
+    expect(stillUnpaid.status).toBe("unpaid");
+    expect(updated.status).toBe(303);
     expect((await env.stripe.subscriptions.retrieve(subscription.id)).status).toBe(
       "active",
     );

@@ -110,7 +110,7 @@ describe("a free trial", () => {
 
     const me = await billing.me(reader);
     expect(me).toMatchObject({ tier: "spark", subscription: { status: "past_due" } });
-    expect(me.notice).toContain("payment failed");
+    expect(me.notice).toContain("did not go through");
   });
 });
 
@@ -137,7 +137,7 @@ describe("renewal", () => {
     await advanceDays(31);
     const pastDue = await billing.me(reader);
     expect(pastDue).toMatchObject({ tier: "core", subscription: { status: "past_due" } });
-    expect(pastDue.notice).toContain("payment failed");
+    expect(pastDue.notice).toContain("did not go through");
     expect(await readsFull(reader, corePage)).toBe(true);
 
     const again = await billing.postJson(

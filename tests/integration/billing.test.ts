@@ -179,6 +179,10 @@ describe("a reader who pays for Core", () => {
       true,
     );
     expect(response.status).toBe(403);
+
+    const browser = await billing.getAs(`${url.pathname}${url.search}`, other.cookie);
+    expect(browser.status).toBe(303);
+    expect(browser.headers.get("location")).toMatch(/^\/account\/\?error=.*another/);
     expect(billing.storedSubscriptions(other)).toEqual([]);
     expect(await billing.tierOnMe(other)).toBe("free");
   });

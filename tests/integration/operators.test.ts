@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/stack.ts";
@@ -259,6 +262,27 @@ describe("npm run stripe:setup", () => {
     await stack.stripe.webhookEndpoints.del(made[0]?.id ?? "");
   });
 
+  it("warns about a price on a tier's product that the config does not list", async () => {
+    const core = await priceByKey("core_monthly");
+    const stray = await stack.stripe.prices.create({
+      product: typeof core.product === "string" ? core.product : core.product.id,
+      currency: "usd",
+      unit_amount: 1,
+      recurring: { interval: "month" },
+    });
+
+    const run = await runCli("stripe-setup.ts", []);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^warning +price core \\(no lookup key\\) \\(${stray.id}\\): .*not in tierwall\\.config\\.ts`,
+        "m",
+      ),
+    );
+    expect((await stack.stripe.prices.retrieve(stray.id)).active).toBe(true);
+    await stack.stripe.prices.update(stray.id, { active: false });
+  });
+
   it("lets a subscriber open the Billing Portal afterwards", async () => {
     const reader = await stack.signUp();
     await subscribe(reader, "spark");
@@ -338,6 +362,15 @@ describe("npm run stripe:sync", () => {
 
     expect(query("SELECT * FROM subscription ORDER BY id")).toEqual(rowsBefore);
   });
+
+  it("refuses a DATABASE_PATH with no database there, creating nothing", async () => {
+    const missing = join(tmpdir(), `tierwall-missing-${Date.now()}`, "tierwall.db");
+    const sync = await runCli("stripe-sync.ts", [], { DATABASE_PATH: missing });
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toContain(`There is no database at ${missing}`);
+    expect(sync.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(existsSync(missing)).toBe(false);
+  });
 });
 
 describe("npm run access", () => {
@@ -382,6 +415,33 @@ describe("npm run access", () => {
     expect(listed.stdout).toContain("reviewer");
   });
 
+  it("refuses to sell a reader a plan their grant already covers, not a higher one", async () => {
+    const priceOf = async (tier: string) => {
+      const body = (await (await fetch(`${stack.baseUrl}/api/pricing`)).json()) as {
+        tiers: { id: string; prices: { id: string }[] }[];
+      };
+      return body.tiers.find((t) => t.id === tier)?.prices[0]?.id ?? "";
+    };
+    const checkout = (price: string) =>
+      fetch(`${stack.baseUrl}/api/billing/checkout`, {
+        method: "POST",
+        headers: {
+          origin: stack.baseUrl,
+          accept: "application/json",
+          "content-type": "application/json",
+          cookie: reader.cookie,
+        },
+        body: JSON.stringify({ price }),
+      });
+
+    const spark = await checkout(await priceOf("spark"));
+    expect(spark.status).toBe(409);
+    expect(((await spark.json()) as { message: string }).message).toContain(
+      "You already have Core Stacker as a gift until 2099-01-31",
+    );
+    expect((await checkout(await priceOf("lightning"))).status).toBe(200);
+  });
+
   it("revokes it: back to the teaser", async () => {
     const revoked = await runCli("access.ts", ["revoke", reader.email]);
     expect(revoked.code, revoked.stderr).toBe(0);
@@ -420,6 +480,10 @@ describe("npm run access", () => {
       [["grant", reader.email, "platinum"], /"platinum" is not a paid tier/],
       [["grant", reader.email, "core", "--until", "2020-01-01"], /already over/],
       [["grant", reader.email, "core", "--until", "31/01/2099"], /YYYY-MM-DD/],
+      [["grant", reader.email, "core", "--until", "2099-02-30"], /not a day/],
+      [["grant", reader.email, "core", "--until", ""], /YYYY-MM-DD/],
+      [["grant", reader.email, "core", "--untill", "2099-01-31"], /unknown option/],
+      [["grant", reader.email, "core", "spare"], /expected 2 arguments/],
       [["revoke", "nobody@example.com"], /No reader has the email/],
     ];
 

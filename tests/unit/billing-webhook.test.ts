@@ -139,6 +139,21 @@ describe("webhook signatures", () => {
     expect(at(301)).toBe("refused");
   });
 
+  it("refuses a well-signed body that is not an event with an object", () => {
+    const secrets = ["whsec_right"];
+    for (const body of ["null", "[]", '{"id":"evt_1","type":"x","data":null}']) {
+      const result = verifyWebhook(
+        Buffer.from(body),
+        signed(body, "whsec_right"),
+        secrets,
+      );
+      expect(result).toEqual({
+        kind: "refused",
+        reason: "signed payload is not a Stripe event",
+      });
+    }
+  });
+
   it("reads the timestamp the signature covers: the last t= in the header", () => {
     expect(signedAt("t=100,v1=abc,t=200")).toBe(200);
     expect(signedAt("v1=abc")).toBeNaN();

@@ -30,9 +30,10 @@ describe("the --until date", () => {
 
   it("refuses a day that is over, and anything that is not a date", () => {
     expect(parseUntil("2026-06-14", now).kind).toBe("past");
-    for (const text of ["2027-02-30", "31/01/2027", "2027-1-31", "soon"]) {
+    for (const text of ["31/01/2027", "2027-1-31", "soon", ""]) {
       expect(parseUntil(text, now).kind).toBe("malformed");
     }
+    expect(parseUntil("2027-02-30", now).kind).toBe("no-such-day");
   });
 });
 

@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from "../../shared/html.ts";
 import type { StoredCheckoutSession } from "../types.ts";
+import { type CardFieldValues, cardFields } from "./card-fields.ts";
 import { stripePage } from "./layout.ts";
 
 export interface CheckoutLine {
@@ -10,12 +11,9 @@ export interface CheckoutLine {
 }
 
 /** What the reader typed, echoed back after a declined card. */
-export interface CheckoutForm {
+export interface CheckoutForm extends CardFieldValues {
   email?: string;
   name?: string;
-  card_number?: string;
-  card_expiry?: string;
-  card_cvc?: string;
 }
 
 export interface CheckoutView {
@@ -53,28 +51,15 @@ function emailField(view: CheckoutView): SafeHtml {
     <input id="email" name="email" type="email" autocomplete="email" required value="${value}">`;
 }
 
+const TEST_CARD_HINT =
+  "Test card: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.";
+
 function paymentForm(view: CheckoutView): SafeHtml {
   const form = view.form ?? {};
   return html`
     <form method="post" action="/c/pay/${view.session.id}" id="payment-form">
       ${emailField(view)}
-      <label for="card_number">Card number</label>
-      <input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number"
-        placeholder="1234 1234 1234 1234" required value="${form.card_number ?? ""}">
-      <p class="hint">Test card: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>
-      <div class="row">
-        <div>
-          <label for="card_expiry">Expiry</label>
-          <input id="card_expiry" name="card_expiry" placeholder="MM / YY" autocomplete="cc-exp"
-            required value="${form.card_expiry ?? ""}">
-        </div>
-        <div>
-          <label for="card_cvc">CVC</label>
-          <input id="card_cvc" name="card_cvc" inputmode="numeric" placeholder="123"
-            autocomplete="cc-csc" required value="${form.card_cvc ?? ""}">
-        </div>
-      </div>
-      <p class="hint">Any future date and any three digits.</p>
+      ${cardFields(form, TEST_CARD_HINT)}
       <label for="name">Name on card</label>
       <input id="name" name="name" autocomplete="cc-name" value="${form.name ?? ""}">
       ${view.error ? html`<p class="error" role="alert" id="card-error">${view.error}</p>` : ""}

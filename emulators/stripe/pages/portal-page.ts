@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from "../../shared/html.ts";
 import type { StoredPortalSession, StoredSubscription } from "../types.ts";
+import { type CardFieldValues, cardFields } from "./card-fields.ts";
 import { stripePage } from "./layout.ts";
 
 export interface PortalPlanChoice {
@@ -21,8 +22,12 @@ export interface PortalView {
   session: StoredPortalSession;
   customerLabel: string;
   subscriptions: PortalSubscriptionView[];
+  /** The last four digits of the card on file, which renewals are charged to. */
+  cardLastFour: string;
   notice?: string;
   error?: string;
+  /** The card fields as typed, after the card was refused. */
+  cardForm?: CardFieldValues;
 }
 
 function actionPath(view: PortalView, sub: StoredSubscription, action: string): string {
@@ -48,6 +53,12 @@ function postButton(path: string, label: string, id: string, secondary = true): 
     </form>`;
 }
 
+function payNowButton(view: PortalView, sub: StoredSubscription): SafeHtml | "" {
+  if (sub.status !== "past_due" && sub.status !== "unpaid") return "";
+  const label = `Pay now with card ending ${view.cardLastFour}`;
+  return postButton(actionPath(view, sub, "pay"), label, `pay-${sub.id}`, false);
+}
+
 function subscriptionActions(view: PortalView, item: PortalSubscriptionView): SafeHtml {
   const sub = item.subscription;
   if (sub.status === "canceled") return html``;
@@ -55,11 +66,7 @@ function subscriptionActions(view: PortalView, item: PortalSubscriptionView): Sa
   const cancelOrResume = sub.cancel_at
     ? postButton(path("resume"), "Don't cancel", `resume-${sub.id}`, false)
     : postButton(path("cancel"), "Cancel at period end", `cancel-${sub.id}`);
-  const fixPayment =
-    sub.status === "past_due" || sub.status === "unpaid"
-      ? postButton(path("pay"), "Pay now with card ending 4242", `pay-${sub.id}`, false)
-      : "";
-  return html`<div class="actions">${switchForm(view, item)} ${cancelOrResume} ${fixPayment}</div>`;
+  return html`<div class="actions">${switchForm(view, item)} ${cancelOrResume} ${payNowButton(view, sub)}</div>`;
 }
 
 function subscriptionPanel(view: PortalView, item: PortalSubscriptionView): SafeHtml {
@@ -69,6 +76,21 @@ function subscriptionPanel(view: PortalView, item: PortalSubscriptionView): Safe
       <p>${item.price}</p>
       <p class="muted">${item.renewal}</p>
       ${subscriptionActions(view, item)}
+    </div>`;
+}
+
+const SAVED_CARD_HINT =
+  "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0341 is saved but " +
+  "declined when charged; 4000 0000 0000 0002 is refused.";
+
+function paymentMethodPanel(view: PortalView): SafeHtml {
+  return html`<div class="panel" id="payment-method">
+      <h2>Payment method</h2>
+      <p>Card ending <span id="card-last-four">${view.cardLastFour}</span></p>
+      <form method="post" action="/p/session/${view.session.id}/card" id="card-form">
+        ${cardFields(view.cardForm ?? {}, SAVED_CARD_HINT)}
+        <button type="submit" id="update-card">Update card</button>
+      </form>
     </div>`;
 }
 
@@ -86,6 +108,7 @@ export function renderPortalPage(view: PortalView): string {
       view.subscriptions.length === 0
         ? html`<div class="panel"><p>No subscriptions yet.</p></div>`
         : view.subscriptions.map((item) => subscriptionPanel(view, item))
-    }`;
+    }
+    ${paymentMethodPanel(view)}`;
   return stripePage("Billing · Stripe emulator", body);
 }

@@ -31,6 +31,13 @@ export default defineEventHandler(async (event) => {
       return failRequest(event, 503, "Pricing is unavailable right now.", pricingPage);
     case "unknown-price":
       return failRequest(event, 400, "That price is not one of our plans.", pricingPage);
+    case "covered": {
+      const until = outcome.until
+        ? ` until ${new Date(outcome.until * 1000).toISOString().slice(0, 10)}`
+        : "";
+      const message = `You already have ${outcome.tierName} as a gift${until}; choose a higher plan, or subscribe once it ends.`;
+      return failRequest(event, 409, message, pricingPage);
+    }
     case "already-subscribed":
       if (wantsJson(event)) {
         throw createError({

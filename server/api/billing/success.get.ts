@@ -1,8 +1,10 @@
-import { createError, defineEventHandler, getQuery, getRequestURL } from "h3";
+import { defineEventHandler, getQuery, getRequestURL } from "h3";
 import { type CheckoutReturn, completeCheckout } from "../../billing/checkout.ts";
 import { answerBillingFailure } from "../../billing/failures.ts";
 import { answerSignedOut, readBillingReader } from "../../billing/reader.ts";
-import { succeedRequest } from "../../http/respond.ts";
+import { failRequest, succeedRequest } from "../../http/respond.ts";
+
+const accountPage = "/account/";
 
 // Stripe Checkout sends the reader here after paying: store the new
 // subscription now, then show the account page.
@@ -20,24 +22,26 @@ export default defineEventHandler(async (event) => {
 
   const sessionId = getQuery(event).session_id;
   if (typeof sessionId !== "string" || !/^cs_[A-Za-z0-9_]+$/.test(sessionId)) {
-    throw createError({ statusCode: 400, message: "This checkout link is incomplete." });
+    return failRequest(event, 400, "This checkout link is incomplete.", accountPage);
   }
 
   let outcome: CheckoutReturn;
   try {
     outcome = await completeCheckout(reader, sessionId);
   } catch (error) {
-    return answerBillingFailure(event, error, "checkout return", "/account/");
+    return answerBillingFailure(event, error, "checkout return", accountPage);
   }
 
   switch (outcome.kind) {
     case "not-found":
-      throw createError({ statusCode: 404, message: "We could not find that checkout." });
+      return failRequest(event, 404, "We could not find that checkout.", accountPage);
     case "not-yours":
-      throw createError({
-        statusCode: 403,
-        message: "This checkout belongs to another reader.",
-      });
+      return failRequest(
+        event,
+        403,
+        "This checkout belongs to another reader.",
+        accountPage,
+      );
     case "incomplete":
       return succeedRequest(event, "/account/?checkout=incomplete", {
         checkout: "incomplete",

@@ -145,6 +145,15 @@ export function submitForm(
   });
 }
 
+/** Submits the portal's "Update card" form as a browser would, without following the redirect. */
+export function submitCardUpdate(portalUrl: string, card: CardFields): Promise<Response> {
+  return submitForm(`${portalUrl}/card`, {
+    card_expiry: "12 / 34",
+    card_cvc: "123",
+    ...card,
+  });
+}
+
 /** A recurring price of the seeded catalog, found by its lookup key. */
 export async function seededPrice(
   stripe: Stripe,
