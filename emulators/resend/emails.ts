@@ -25,15 +25,19 @@ export interface ReceivedEmail {
   scheduled_at: string | null;
   last_event: "delivered" | "scheduled";
   message_id: string;
+  /** The Idempotency-Key it was sent with; the emulator's own record, not Resend's API. */
+  idempotency_key: string | null;
 }
 
-/** Resend's error body: `{ statusCode, name, message }`. */
+/** Resend's error body: `{ statusCode, name, message }`, with any headers it sets. */
 export class ResendApiError extends Error {
   constructor(
     readonly statusCode: number,
     /** Resend's error code, e.g. "validation_error". */
     override readonly name: string,
     message: string,
+    /** Response headers, e.g. `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -188,11 +192,12 @@ export function acceptEmail(payload: unknown): ReceivedEmail {
     scheduled_at: scheduledAt,
     last_event: scheduledAt ? "scheduled" : "delivered",
     message_id: `<${id}@resend.emulator>`,
+    idempotency_key: null,
   };
 }
 
 /** The shape of GET /emails/:id, as the SDK's `GetEmailResponseSuccess` declares it. */
 export function presentEmail(email: ReceivedEmail): Record<string, unknown> {
-  const { headers: _, attachments: __, ...shown } = email;
+  const { headers: _, attachments: __, idempotency_key: ___, ...shown } = email;
   return shown;
 }

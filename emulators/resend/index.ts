@@ -2,10 +2,11 @@ import { createServer } from "node:http";
 import { toNodeListener } from "h3";
 import { closeServer, listen } from "../shared/http.ts";
 import type { ReceivedEmail } from "./emails.ts";
-import { Mailbox } from "./mailbox.ts";
+import { Mailbox, type SendAttempt } from "./mailbox.ts";
 import { createResendApp } from "./router.ts";
 
 export type { ReceivedEmail } from "./emails.ts";
+export type { SendAttempt } from "./mailbox.ts";
 
 /**
  * A local stand-in for Resend. Point the SDK at it with
@@ -28,6 +29,8 @@ export interface ResendEmulator {
   close(): Promise<void>;
   /** Accepted emails, oldest first (copies). */
   emails(): ReceivedEmail[];
+  /** Every request to a send route, oldest first, accepted or refused (copies). */
+  attempts(): SendAttempt[];
 }
 
 export async function startResendEmulator(
@@ -44,6 +47,7 @@ export async function startResendEmulator(
     url,
     port,
     emails: () => mailbox.all(),
+    attempts: () => mailbox.attempts(),
     close: () => closeServer(server),
   };
 }

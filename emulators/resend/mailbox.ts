@@ -1,12 +1,15 @@
 import { acceptEmail, type ReceivedEmail, ResendApiError } from "./emails.ts";
+import { type ActiveFault, describeFault, refusalOf } from "./faults.ts";
 
 /*
  * The emails the emulator has accepted, in arrival order, plus what makes
- * sending realistic for an outbox: idempotency keys and simulated outages.
+ * sending realistic for an outbox: idempotency keys, injected faults
+ * (faults.ts) and a record of every send attempt.
  *
  * An `Idempotency-Key` is remembered for 24 hours per route. The same key with
  * the same payload answers the first response and stores no second email; the
- * same key with another payload is refused with 409, as Resend does.
+ * same key with another payload is refused with 409, as Resend does. A send
+ * that is refused (invalid, or by a fault) remembers no key.
  */
 
 const KEY_LIFETIME_MS = 24 * 3600 * 1000;
@@ -17,19 +20,36 @@ interface Remembered {
   at: number;
 }
 
-export interface Outage {
-  remaining: number;
-  statusCode: number;
-  name: string;
+/** One request to a send route, whatever came of it. */
+export interface SendAttempt {
+  /** ISO 8601, with milliseconds. */
+  at: string;
+  route: "emails" | "batch";
+  idempotency_key: string | null;
+  /** The HTTP status answered. */
+  status: number;
+  /** Resend's error code when refused. */
+  error: string | null;
+  /** Ids answered: a repeated key answers the first send's ids and stores nothing. */
+  email_ids: string[];
+  /** True when an earlier send with the same key answered for this one. */
+  replayed: boolean;
+  /** The injected fault that shaped this answer, if any. */
+  fault: "error" | "rate_limit" | "slow" | null;
 }
 
 export class Mailbox {
   private readonly received: ReceivedEmail[] = [];
   private readonly keys = new Map<string, Remembered>();
-  private outage: Outage | null = null;
+  private readonly attemptLog: SendAttempt[] = [];
+  private active: ActiveFault | null = null;
 
   all(): ReceivedEmail[] {
     return structuredClone(this.received);
+  }
+
+  attempts(): SendAttempt[] {
+    return structuredClone(this.attemptLog);
   }
 
   get(id: string): ReceivedEmail | undefined {
@@ -38,28 +58,76 @@ export class Mailbox {
 
   clear(): void {
     this.received.length = 0;
+    this.attemptLog.length = 0;
     this.keys.clear();
-    this.outage = null;
+    this.active = null;
   }
 
-  /** The next `count` sends fail with this status, as during an outage. */
-  failNext(count: number, statusCode: number): void {
-    const name = statusCode === 429 ? "rate_limit_exceeded" : "application_error";
-    this.outage = count > 0 ? { remaining: count, statusCode, name } : null;
+  /** Injects a fault into the next sends (`remaining` of them, or all while null). */
+  setFault(active: ActiveFault | null): void {
+    this.active = active;
   }
 
-  /** Accepts one email or a batch; `build` turns the payload into the response. */
+  fault(): unknown {
+    return describeFault(this.active);
+  }
+
+  /** Starts the record of one request to a send route; `send` fills it in. */
+  beginAttempt(route: SendAttempt["route"], key: string | undefined): SendAttempt {
+    const attempt: SendAttempt = {
+      at: new Date().toISOString(),
+      route,
+      idempotency_key: key ?? null,
+      status: 200,
+      error: null,
+      email_ids: [],
+      replayed: false,
+      fault: null,
+    };
+    this.attemptLog.push(attempt);
+    return attempt;
+  }
+
+  /** Accepts one email or a batch; `build` turns the payload into the emails and the response. */
   send(
-    route: string,
+    attempt: SendAttempt,
+    payload: unknown,
+    build: (payload: unknown) => { emails: ReceivedEmail[]; response: unknown },
+  ): Promise<unknown> {
+    return this.accept(attempt, payload, attempt.idempotency_key ?? undefined, build);
+  }
+
+  private async accept(
+    attempt: SendAttempt,
+    payload: unknown,
+    key: string | undefined,
+    build: (payload: unknown) => { emails: ReceivedEmail[]; response: unknown },
+  ): Promise<unknown> {
+    const fault = this.takeFault();
+    attempt.fault = fault?.kind ?? null;
+    const refusal = fault ? refusalOf(fault, Date.now()) : null;
+    if (refusal) throw refusal;
+
+    const remembered = key ? this.recall(attempt.route, key, payload) : undefined;
+    const response =
+      remembered?.response ?? this.store(attempt.route, payload, key, build);
+    attempt.replayed = remembered !== undefined;
+    attempt.email_ids = idsOf(response);
+
+    if (fault?.kind === "slow") {
+      await new Promise((done) => setTimeout(done, fault.delayMs));
+    }
+    return response;
+  }
+
+  private store(
+    route: SendAttempt["route"],
     payload: unknown,
     key: string | undefined,
     build: (payload: unknown) => { emails: ReceivedEmail[]; response: unknown },
   ): unknown {
-    this.takeOutage();
-    const remembered = key ? this.recall(route, key, payload) : undefined;
-    if (remembered) return remembered.response;
-
     const { emails, response } = build(payload);
+    for (const email of emails) email.idempotency_key = key ?? null;
     this.received.push(...emails);
     if (key) {
       this.keys.set(`${route} ${key}`, {
@@ -71,12 +139,14 @@ export class Mailbox {
     return response;
   }
 
-  private takeOutage(): void {
-    if (!this.outage) return;
-    const { statusCode, name } = this.outage;
-    this.outage.remaining -= 1;
-    if (this.outage.remaining <= 0) this.outage = null;
-    throw new ResendApiError(statusCode, name, "Simulated outage: try again later.");
+  private takeFault(): ActiveFault["fault"] | null {
+    if (!this.active) return null;
+    const { fault } = this.active;
+    if (this.active.remaining !== null) {
+      this.active.remaining -= 1;
+      if (this.active.remaining <= 0) this.active = null;
+    }
+    return fault;
   }
 
   private recall(route: string, key: string, payload: unknown): Remembered | undefined {
@@ -98,6 +168,12 @@ export class Mailbox {
     }
     return entry;
   }
+}
+
+function idsOf(response: unknown): string[] {
+  const body = response as { id?: string; data?: { id: string }[] };
+  if (typeof body.id === "string") return [body.id];
+  return (body.data ?? []).map((item) => item.id);
 }
 
 /** POST /emails: one email, answered with its ID. */

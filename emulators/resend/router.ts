@@ -5,14 +5,44 @@
  *   POST /emails          send one email → { id }
  *   POST /emails/batch    send up to 100 → { data: [{ id }] }
  *   GET  /emails/:id      one email, shaped like the SDK's GetEmailResponseSuccess
+ * Both sends honour `Idempotency-Key` (1–256 characters, kept 24 hours): the
+ * same key with the same body answers the first answer again and stores
+ * nothing; the same key with another body is refused with 409
+ * `invalid_idempotent_request`. Errors answer Resend's body,
+ * `{ statusCode, name, message }`.
  *
  * Pages: GET / (inbox, newest first), GET /view/:id, GET /view/:id/html.
  *
- * Test-only control routes (no key):
- *   GET  /_emulator/emails?to=addr   accepted emails, oldest first, optionally for one recipient
- *   POST /_emulator/reset            forgets all emails, keys and outages
- *   POST /_emulator/fail-next        { "count": n, "status"?: 500 | 429 | … }: the next n
- *                                    sends fail with that status and store nothing
+ * Test-only control routes (no key, JSON in and out):
+ *   GET    /_emulator/emails?to=addr
+ *          Accepted emails, oldest first (optionally for one recipient), each
+ *          with the `idempotency_key` it was sent with.
+ *   GET    /_emulator/attempts
+ *          Every request to a send route, oldest first, accepted or not:
+ *          { count, attempts: [{ at, route: "emails" | "batch",
+ *          idempotency_key, status, error, email_ids, replayed, fault }] }.
+ *          `replayed` is true when an earlier send with the same key answered.
+ *   POST   /_emulator/faults   { "kind", …, "count"? }
+ *          Injects a fault into the next `count` sends, or into every send
+ *          until turned off when `count` is absent:
+ *            { "kind": "error", "status"?: 500, "name"?, "message"? }
+ *              answers that status with Resend's error body (name by default
+ *              from the status: 500 internal_server_error, other 5xx
+ *              application_error, 422 validation_error, …);
+ *            { "kind": "rate_limit", "retry_after"?: 1 }
+ *              answers 429 rate_limit_exceeded with `Retry-After: <seconds>`
+ *              and the `ratelimit-*` headers;
+ *            { "kind": "slow", "delay_ms": n }
+ *              accepts the email at once and answers n ms later, as when an
+ *              answer is lost on a slow network.
+ *          Refused sends store nothing and remember no key. Answers
+ *          { fault: { kind, remaining, … } }; 400 for a body it cannot read.
+ *   GET    /_emulator/faults          { fault } (null when none is active)
+ *   DELETE /_emulator/faults          turns the fault off: { fault: null }
+ *   POST   /_emulator/fail-next   { "count": n, "status"?: 500 }
+ *          Shorthand for an error fault (a rate limit for 429) on n sends.
+ *   POST   /_emulator/reset
+ *          Forgets all emails, attempts, keys and faults.
  */
 import {
   type App,
@@ -26,11 +56,13 @@ import {
   readBody,
   readRawBody,
   setResponseHeader,
+  setResponseHeaders,
   setResponseStatus,
 } from "h3";
 import { sendHtml } from "../shared/http.ts";
-import { presentEmail, ResendApiError } from "./emails.ts";
-import { buildBatch, buildSingle, type Mailbox } from "./mailbox.ts";
+import { presentEmail, type ReceivedEmail, ResendApiError } from "./emails.ts";
+import { errorFault, readFault } from "./faults.ts";
+import { buildBatch, buildSingle, type Mailbox, type SendAttempt } from "./mailbox.ts";
 import { renderEmail, renderInbox, renderNotFound } from "./pages.ts";
 
 function authenticate(event: H3Event): void {
@@ -62,8 +94,16 @@ async function readJson(event: H3Event): Promise<unknown> {
 }
 
 type ApiHandler = (event: H3Event) => Promise<unknown> | unknown;
+type Log = (line: string) => void;
 
-function apiRoute(log: (line: string) => void, handler: ApiHandler) {
+function answerError(event: H3Event, log: Log, error: ResendApiError): unknown {
+  log(`[resend] ${event.method} ${event.path} ${error.statusCode} ${error.message}`);
+  setResponseStatus(event, error.statusCode);
+  setResponseHeaders(event, error.headers);
+  return error.toBody();
+}
+
+function apiRoute(log: Log, handler: ApiHandler) {
   return eventHandler(async (event) => {
     try {
       authenticate(event);
@@ -72,9 +112,33 @@ function apiRoute(log: (line: string) => void, handler: ApiHandler) {
       return result;
     } catch (error) {
       if (!(error instanceof ResendApiError)) throw error;
-      log(`[resend] ${event.method} ${event.path} ${error.statusCode} ${error.message}`);
-      setResponseStatus(event, error.statusCode);
-      return error.toBody();
+      return answerError(event, log, error);
+    }
+  });
+}
+
+type Build = (payload: unknown) => { emails: ReceivedEmail[]; response: unknown };
+
+/** A send route: every request is recorded as an attempt, refused ones included. */
+function sendRoute(
+  log: Log,
+  mailbox: Mailbox,
+  route: SendAttempt["route"],
+  buildFor: (event: H3Event) => Build,
+) {
+  return eventHandler(async (event) => {
+    const key = getRequestHeader(event, "idempotency-key");
+    const attempt = mailbox.beginAttempt(route, key);
+    try {
+      authenticate(event);
+      const result = await mailbox.send(attempt, await readJson(event), buildFor(event));
+      log(`[resend] ${event.method} ${event.path} 200`);
+      return result;
+    } catch (error) {
+      if (!(error instanceof ResendApiError)) throw error;
+      attempt.status = error.statusCode;
+      attempt.error = error.name;
+      return answerError(event, log, error);
     }
   });
 }
@@ -82,27 +146,20 @@ function apiRoute(log: (line: string) => void, handler: ApiHandler) {
 function registerApi(
   router: ReturnType<typeof createRouter>,
   mailbox: Mailbox,
-  log: (line: string) => void,
+  log: Log,
 ): void {
-  const key = (event: H3Event): string | undefined =>
-    getRequestHeader(event, "idempotency-key");
-
   router.post(
     "/emails",
-    apiRoute(log, async (event) =>
-      mailbox.send("emails", await readJson(event), key(event), buildSingle),
-    ),
+    sendRoute(log, mailbox, "emails", () => buildSingle),
   );
   router.post(
     "/emails/batch",
-    apiRoute(log, async (event) => {
+    sendRoute(log, mailbox, "batch", (event) => {
       const mode =
         getRequestHeader(event, "x-batch-validation") === "permissive"
           ? "permissive"
           : "strict";
-      return mailbox.send("batch", await readJson(event), key(event), (payload) =>
-        buildBatch(payload, mode),
-      );
+      return (payload) => buildBatch(payload, mode);
     }),
   );
   router.get(
@@ -162,6 +219,44 @@ function registerControl(
       return { ok: true };
     }),
   );
+  router.get(
+    "/_emulator/attempts",
+    eventHandler(() => {
+      const attempts = mailbox.attempts();
+      return { count: attempts.length, attempts };
+    }),
+  );
+  registerFaultControls(router, mailbox);
+}
+
+function registerFaultControls(
+  router: ReturnType<typeof createRouter>,
+  mailbox: Mailbox,
+): void {
+  router.get(
+    "/_emulator/faults",
+    eventHandler(() => ({ fault: mailbox.fault() })),
+  );
+  router.delete(
+    "/_emulator/faults",
+    eventHandler(() => {
+      mailbox.setFault(null);
+      return { fault: null };
+    }),
+  );
+  router.post(
+    "/_emulator/faults",
+    eventHandler(async (event) => {
+      const body = ((await readBody(event)) ?? {}) as Record<string, unknown>;
+      try {
+        mailbox.setFault(readFault(body));
+      } catch (error) {
+        setResponseStatus(event, 400);
+        return { error: (error as Error).message };
+      }
+      return { fault: mailbox.fault() };
+    }),
+  );
   router.post(
     "/_emulator/fail-next",
     eventHandler(async (event) => {
@@ -169,7 +264,9 @@ function registerControl(
         count?: unknown;
         status?: unknown;
       };
-      mailbox.failNext(Number(body.count ?? 1), Number(body.status ?? 500));
+      const count = Number(body.count ?? 1);
+      const fault = errorFault(Number(body.status ?? 500));
+      mailbox.setFault(count > 0 ? { fault, remaining: count } : null);
       return { ok: true };
     }),
   );

@@ -1,8 +1,8 @@
 import { generateIdFromEntropySize } from "lucia";
 import type { Db } from "../db/database.ts";
-import { queueEmail } from "../email/outbox.ts";
 import { logInfo, logWarn, maskEmail } from "../log.ts";
 import type { Credentials } from "./credentials.ts";
+import { sendVerificationLink } from "./email-links.ts";
 import { hashPassword, verifyDecoyPassword, verifyPassword } from "./password.ts";
 import {
   checkRateLimit,
@@ -17,7 +17,7 @@ import {
 import type { Reader } from "./types.ts";
 
 /**
- * Creating accounts and checking passwords. `client` is the key the rate limits
+ * Creating accounts, finding readers and checking passwords. `client` is the key the rate limits
  * count against (see server/http/client-ip.ts); credentials arrive already
  * normalised and validated by credentials.ts.
  */
@@ -51,7 +51,7 @@ export async function signUp(
   recordRateLimitHit(db, signUpsPerClient, client, nowSeconds);
 
   // Checked before hashing so that a taken address costs no argon2 work.
-  if (findUser(db, credentials.email)) return { ok: false, reason: "email-taken" };
+  if (findUserRow(db, credentials.email)) return { ok: false, reason: "email-taken" };
 
   const passwordHash = await hashPassword(credentials.password);
   const reader = insertReader(db, credentials.email, passwordHash, nowSeconds);
@@ -83,7 +83,7 @@ export async function signIn(
   // cannot all pass the check above while the first ones are still hashing.
   for (const [policy, key] of buckets) recordRateLimitHit(db, policy, key, nowSeconds);
 
-  const row = findUser(db, credentials.email);
+  const row = findUserRow(db, credentials.email);
   const valid = row
     ? await verifyPassword(row.password_hash, credentials.password)
     : await verifyDecoyPassword(credentials.password);
@@ -94,7 +94,41 @@ export async function signIn(
   return { ok: true, reader: toReader(row) };
 }
 
-function findUser(db: Db, email: string): UserRow | undefined {
+/**
+ * Checks the signed-in reader's password before a change that needs it (a new
+ * address or password, deleting the account). It counts against the same
+ * limits as signing in, so a stolen session cannot be used to guess it.
+ */
+export async function checkCurrentPassword(
+  db: Db,
+  reader: Reader,
+  password: string,
+  client: string,
+  nowSeconds: number = unixNow(),
+): Promise<SignInResult> {
+  const result = await signIn(db, { email: reader.email, password }, client, nowSeconds);
+  if (result.ok && result.reader.id !== reader.id) {
+    return { ok: false, reason: "invalid-credentials" };
+  }
+  return result;
+}
+
+export function findReaderByEmail(db: Db, email: string): Reader | undefined {
+  const row = findUserRow(db, email);
+  return row && toReader(row);
+}
+
+export function findReaderById(db: Db, id: string): Reader | undefined {
+  const row = db
+    .prepare(
+      `SELECT id, email, password_hash, email_verified, stripe_customer_id
+         FROM user WHERE id = ?`,
+    )
+    .get(id) as UserRow | undefined;
+  return row && toReader(row);
+}
+
+function findUserRow(db: Db, email: string): UserRow | undefined {
   return db
     .prepare(
       `SELECT id, email, password_hash, email_verified, stripe_customer_id
@@ -104,8 +138,9 @@ function findUser(db: Db, email: string): UserRow | undefined {
 }
 
 /**
- * Inserts the reader and queues the welcome email in one transaction. Returns
- * null when a concurrent sign-up took the address first.
+ * Inserts the reader and queues the link that confirms their address, in one
+ * transaction; the welcome email follows once they use it. Returns null when a
+ * concurrent sign-up took the address first.
  */
 function insertReader(
   db: Db,
@@ -121,16 +156,7 @@ function insertReader(
     ).run(id, email, passwordHash, nowSeconds);
     if (!db.prepare("SELECT 1 FROM user WHERE id = ?").get(id)) return false;
 
-    queueEmail(
-      db,
-      {
-        to: email,
-        template: "welcome",
-        data: { email },
-        idempotencyKey: `welcome:${id}`,
-      },
-      nowSeconds,
-    );
+    sendVerificationLink(db, { id, email }, nowSeconds);
     return true;
   });
 
@@ -154,6 +180,6 @@ function rateLimited(retryAfterSeconds: number): {
   return { reason: "rate-limited", retryAfterSeconds };
 }
 
-function unixNow(): number {
+export function unixNow(): number {
   return Math.floor(Date.now() / 1000);
 }

@@ -53,6 +53,32 @@ export function parseSignInFields(fields: Record<string, string>): CredentialsRe
   return parseCredentials(fields, existingPasswordSchema);
 }
 
+export type FieldResult = { ok: true; value: string } | { ok: false; message: string };
+
+/** An address typed on its own: asking for a link, or moving to a new address. */
+export function parseEmailField(raw: string | undefined): FieldResult {
+  const email = normalizeEmail(raw ?? "");
+  if (email === "") return { ok: false, message: "Enter your email address." };
+
+  const parsed = emailSchema.safeParse(email);
+  if (!parsed.success) return { ok: false, message: firstMessage(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+
+/** A new password, by the same rules as at sign-up. */
+export function parseNewPasswordField(raw: string | undefined): FieldResult {
+  const parsed = newPasswordSchema.safeParse(raw ?? "");
+  if (!parsed.success) return { ok: false, message: firstMessage(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+
+/** The password the reader already has, asked again before a sensitive change. */
+export function parseCurrentPasswordField(raw: string | undefined): FieldResult {
+  const parsed = existingPasswordSchema.safeParse(raw ?? "");
+  if (!parsed.success) return { ok: false, message: firstMessage(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+
 function parseCredentials(
   fields: Record<string, string>,
   passwordSchema: z.ZodType<string>,

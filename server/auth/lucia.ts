@@ -1,5 +1,5 @@
 import { BetterSqlite3Adapter } from "@lucia-auth/adapter-sqlite";
-import { Lucia, TimeSpan } from "lucia";
+import { Cookie, Lucia, type Session, TimeSpan } from "lucia";
 import tierwall from "../../tierwall.config.ts";
 import { useDb } from "../db/database.ts";
 import type { Reader } from "./types.ts";
@@ -24,7 +24,23 @@ declare module "lucia" {
   }
 }
 
-export const SESSION_COOKIE_NAME = "tierwall_session";
+/** The cookie's name on a plain-http site (local development, the tests). */
+export const PLAIN_SESSION_COOKIE_NAME = "tierwall_session";
+
+/**
+ * On an https site the cookie carries the `__Host-` prefix: browsers accept it
+ * only when it is Secure, has Path=/ and no Domain, so a page on another
+ * subdomain cannot plant a session cookie for this site.
+ */
+export const SESSION_COOKIE_NAME = isSecureSite()
+  ? `__Host-${PLAIN_SESSION_COOKIE_NAME}`
+  : PLAIN_SESSION_COOKIE_NAME;
+
+const cookieAttributes = {
+  secure: isSecureSite(),
+  sameSite: "lax",
+  path: "/",
+} as const;
 
 let instance: TierwallLucia | undefined;
 
@@ -39,7 +55,7 @@ function createLucia(): TierwallLucia {
     sessionExpiresIn: new TimeSpan(30, "d"),
     sessionCookie: {
       name: SESSION_COOKIE_NAME,
-      attributes: { secure: isSecureSite(), sameSite: "lax", path: "/" },
+      attributes: cookieAttributes,
     },
     getUserAttributes: (row) => ({
       email: row.email,
@@ -55,4 +71,22 @@ function createLucia(): TierwallLucia {
  */
 export function isSecureSite(): boolean {
   return new URL(tierwall.site.url).protocol === "https:";
+}
+
+/**
+ * The session's cookie, living exactly as long as the stored session: its
+ * Max-Age is counted from the session's own expiry, not from a fixed span.
+ */
+export function sessionCookieFor(session: Session, nowMs: number = Date.now()): Cookie {
+  const maxAge = Math.max(0, Math.round((session.expiresAt.getTime() - nowMs) / 1000));
+  return new Cookie(SESSION_COOKIE_NAME, session.id, {
+    ...cookieAttributes,
+    httpOnly: true,
+    maxAge,
+  });
+}
+
+/** Clears a cookie of this name, e.g. the plain-named one on an https site. */
+export function blankCookieNamed(name: string): Cookie {
+  return new Cookie(name, "", { ...cookieAttributes, httpOnly: true, maxAge: 0 });
 }

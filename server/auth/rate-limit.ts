@@ -34,6 +34,49 @@ export const signUpsPerClient: RateLimitPolicy = {
   windowSeconds: 60 * 60,
 };
 
+/**
+ * Emailed links. Each request sends an email to an address the requester
+ * typed, so these limits keep Tierwall from being used to flood a mailbox, and
+ * they count whether or not the address has an account, so a 429 says nothing
+ * about who has one.
+ */
+export const passwordResetsPerAddress: RateLimitPolicy = {
+  name: "reset-address",
+  limit: 5,
+  windowSeconds: 60 * 60,
+};
+
+export const passwordResetsPerClient: RateLimitPolicy = {
+  name: "reset-client",
+  limit: 20,
+  windowSeconds: 60 * 60,
+};
+
+export const signInLinksPerAddress: RateLimitPolicy = {
+  name: "signin-link-address",
+  limit: 5,
+  windowSeconds: 60 * 60,
+};
+
+export const signInLinksPerClient: RateLimitPolicy = {
+  name: "signin-link-client",
+  limit: 20,
+  windowSeconds: 60 * 60,
+};
+
+/** Confirmation links: "send the link again", and a change to a new address. */
+export const verificationEmailsPerAddress: RateLimitPolicy = {
+  name: "verify-address",
+  limit: 5,
+  windowSeconds: 60 * 60,
+};
+
+export const verificationEmailsPerClient: RateLimitPolicy = {
+  name: "verify-client",
+  limit: 20,
+  windowSeconds: 60 * 60,
+};
+
 export type RateLimitVerdict =
   | { limited: false }
   | { limited: true; retryAfterSeconds: number };
@@ -92,4 +135,27 @@ export function clearRateLimit(db: Db, policy: RateLimitPolicy, key: string): vo
 function bucketFor(policy: RateLimitPolicy, key: string): string {
   const digest = createHash("sha256").update(key).digest("hex").slice(0, 32);
   return `${policy.name}:${digest}`;
+}
+
+/**
+ * Counts one attempt against every bucket, unless one of them is already full:
+ * then nothing is counted and the longest wait comes back. Check and count run
+ * with no await in between, so parallel requests cannot all slip through.
+ */
+export function takeRateLimitHits(
+  db: Db,
+  buckets: readonly (readonly [RateLimitPolicy, string])[],
+  nowSeconds: number,
+): RateLimitVerdict {
+  let retryAfterSeconds = 0;
+  for (const [policy, key] of buckets) {
+    const verdict = checkRateLimit(db, policy, key, nowSeconds);
+    if (verdict.limited) {
+      retryAfterSeconds = Math.max(retryAfterSeconds, verdict.retryAfterSeconds);
+    }
+  }
+  if (retryAfterSeconds > 0) return { limited: true, retryAfterSeconds };
+
+  for (const [policy, key] of buckets) recordRateLimitHit(db, policy, key, nowSeconds);
+  return { limited: false };
 }

@@ -1,6 +1,14 @@
 import { getCookie, getResponseHeader, type H3Event, setResponseHeader } from "h3";
 import type { Cookie, Session, User } from "lucia";
-import { SESSION_COOKIE_NAME, useLucia } from "./lucia.ts";
+import type { Db } from "../db/database.ts";
+import {
+  blankCookieNamed,
+  isSecureSite,
+  PLAIN_SESSION_COOKIE_NAME,
+  SESSION_COOKIE_NAME,
+  sessionCookieFor,
+  useLucia,
+} from "./lucia.ts";
 import type { Reader, ReaderSession } from "./types.ts";
 
 /**
@@ -22,6 +30,7 @@ const signedOut: RequestAuth = { reader: null, session: null };
  * pages stay cacheable.
  */
 export async function authenticateRequest(event: H3Event): Promise<RequestAuth> {
+  clearPlainCookieOnSecureSite(event);
   const sessionId = getCookie(event, SESSION_COOKIE_NAME);
   if (!sessionId) return signedOut;
 
@@ -31,7 +40,7 @@ export async function authenticateRequest(event: H3Event): Promise<RequestAuth> 
     setSessionCookie(event, lucia.createBlankSessionCookie());
     return signedOut;
   }
-  if (session.fresh) setSessionCookie(event, lucia.createSessionCookie(session.id));
+  if (session.fresh) setSessionCookie(event, sessionCookieFor(session));
   return { reader: toReader(user), session: toReaderSession(session) };
 }
 
@@ -48,7 +57,7 @@ export async function startSession(
   if (previous) await lucia.invalidateSession(previous);
 
   const session = await lucia.createSession(readerId, {});
-  setSessionCookie(event, lucia.createSessionCookie(session.id));
+  setSessionCookie(event, sessionCookieFor(session));
   return toReaderSession(session);
 }
 
@@ -60,9 +69,31 @@ export async function endSession(event: H3Event): Promise<void> {
   setSessionCookie(event, lucia.createBlankSessionCookie());
 }
 
-/** Signs the reader out everywhere, e.g. after a password change. */
-export async function endAllSessions(readerId: string): Promise<void> {
-  await useLucia().invalidateUserSessions(readerId);
+/**
+ * Ends every session of the reader, the request's own included. Synchronous,
+ * so that it runs in the transaction that changes the password or uses the
+ * link: no moment exists in which the new password is set and an old session
+ * still works.
+ */
+export function deleteReaderSessions(db: Db, readerId: string): void {
+  db.prepare("DELETE FROM session WHERE user_id = ?").run(readerId);
+}
+
+/** How many sessions the reader has open, on any device. */
+export function countReaderSessions(
+  db: Db,
+  readerId: string,
+  nowSeconds: number,
+): number {
+  const row = db
+    .prepare("SELECT count(*) AS n FROM session WHERE user_id = ? AND expires_at > ?")
+    .get(readerId, nowSeconds) as { n: number };
+  return row.n;
+}
+
+/** Clears the session cookie without touching the database, e.g. once the account is gone. */
+export function clearSessionCookie(event: H3Event): void {
+  setSessionCookie(event, useLucia().createBlankSessionCookie());
 }
 
 /** Deletes sessions past their expiry that no request has presented since. */
@@ -70,7 +101,18 @@ export async function deleteExpiredSessions(): Promise<void> {
   await useLucia().deleteExpiredSessions();
 }
 
-/** Sets the session cookie, replacing one set earlier in the same response. */
+/**
+ * A browser that signed in before the site moved to https still sends the
+ * plain-named cookie: it is cleared, and never read, since anything that can
+ * write cookies for a sibling subdomain could have planted it.
+ */
+function clearPlainCookieOnSecureSite(event: H3Event): void {
+  if (!isSecureSite() || getCookie(event, PLAIN_SESSION_COOKIE_NAME) === undefined)
+    return;
+  setSessionCookie(event, blankCookieNamed(PLAIN_SESSION_COOKIE_NAME));
+}
+
+/** Sets a cookie, replacing one of the same name set earlier in the same response. */
 function setSessionCookie(event: H3Event, cookie: Cookie): void {
   const current = getResponseHeader(event, "set-cookie");
   const others = (

@@ -21,6 +21,11 @@ export interface StoredSubscription {
   cancelAt: number | null;
   cancelAtPeriodEnd: boolean;
   stripeCreated: number;
+  /**
+   * The subscription's latest invoice, absent before its first: a failed payment
+   * is announced once per invoice, however often Stripe retries it.
+   */
+  latestInvoiceId?: string;
 }
 
 /** Looks up the paid tier a product grants, or null. */
@@ -47,7 +52,13 @@ export function mapSubscription(
     cancelAt: cancellationTime(subscription, currentPeriodEnd),
     cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
     stripeCreated: subscription.created,
+    ...latestInvoice(subscription),
   };
+}
+
+function latestInvoice(subscription: Stripe.Subscription): { latestInvoiceId?: string } {
+  const invoice = subscription.latest_invoice;
+  return invoice ? { latestInvoiceId: idOf(invoice) } : {};
 }
 
 /** The item that grants the highest paid tier; on a tie, the first such item. */

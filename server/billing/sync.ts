@@ -2,6 +2,8 @@ import type Stripe from "stripe";
 import { isTerminalStatus } from "../../lib/access.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
+import { billingEmails, type StoredState } from "../email/billing-emails.ts";
+import { queueEmail } from "../email/outbox.ts";
 import { logWarn } from "../log.ts";
 import { resolveProductTiers } from "./pricing.ts";
 import { KeyedQueue } from "./queue.ts";
@@ -98,8 +100,10 @@ export async function fetchCustomerSnapshot(
 }
 
 /**
- * Writes a snapshot. Call it inside a transaction; a customer that belongs to
- * no reader is left alone.
+ * Writes a snapshot, and queues the emails its changes call for (a
+ * subscription started, a plan changed, a payment failed…) in the same write.
+ * Call it inside a transaction; a customer that belongs to no reader is left
+ * alone.
  */
 export function applyCustomerSnapshot(
   db: Db,
@@ -110,7 +114,7 @@ export function applyCustomerSnapshot(
   const userId = findCustomerOwner(db, snapshot);
   if (!userId) return { kind: "unknown-customer", customerId };
 
-  const previous = readStoredStatuses(db, customerId);
+  const previous = readStoredRows(db, customerId);
   const changes: SubscriptionChange[] = [];
   for (const row of snapshot.subscriptions) {
     const before = previous.get(row.id);
@@ -123,6 +127,7 @@ export function applyCustomerSnapshot(
     }
     const pastDueSince = nextPastDueSince(before, row.status, nowSeconds);
     upsertSubscription(db, userId, row, pastDueSince, nowSeconds);
+    queueBillingEmails(db, userId, before, row, pastDueSince, nowSeconds);
     if (before?.status !== row.status) {
       changes.push({
         subscriptionId: row.id,
@@ -133,8 +138,6 @@ export function applyCustomerSnapshot(
     }
   }
 
-  // TODO(server/email/templates.ts has subscription-started and payment-failed):
-  // queue those emails from `changes` here, inside this same transaction.
   const removed = removeUnlisted(db, customerId, snapshot.subscriptions);
   const stored = snapshot.subscriptions.length;
   return { kind: "synced", customerId, userId, stored, removed, changes };
@@ -181,16 +184,62 @@ function findCustomerOwner(db: Db, snapshot: CustomerSnapshot): string | null {
   return user.id;
 }
 
-function readStoredStatuses(
-  db: Db,
-  customerId: string,
-): Map<string, { status: string; pastDueSince: number | null }> {
+type StoredRow = StoredState & { pastDueSince: number | null };
+
+function readStoredRows(db: Db, customerId: string): Map<string, StoredRow> {
   const rows = db
-    .prepare("SELECT id, status, past_due_since FROM subscription WHERE customer_id = ?")
-    .all(customerId) as { id: string; status: string; past_due_since: number | null }[];
+    .prepare(
+      `SELECT id, status, tier, cancel_at, latest_invoice_id, updated_at, past_due_since
+         FROM subscription WHERE customer_id = ?`,
+    )
+    .all(customerId) as {
+    id: string;
+    status: string;
+    tier: string;
+    cancel_at: number | null;
+    latest_invoice_id: string | null;
+    updated_at: number;
+    past_due_since: number | null;
+  }[];
   return new Map(
-    rows.map((row) => [row.id, { status: row.status, pastDueSince: row.past_due_since }]),
+    rows.map((row) => [
+      row.id,
+      {
+        status: row.status,
+        tier: row.tier,
+        cancelAt: row.cancel_at,
+        latestInvoiceId: row.latest_invoice_id,
+        updatedAt: row.updated_at,
+        pastDueSince: row.past_due_since,
+      },
+    ]),
   );
+}
+
+/**
+ * Queues, in the sync's transaction, the emails this subscription's change
+ * calls for (billing-emails.ts), to the reader's address.
+ */
+function queueBillingEmails(
+  db: Db,
+  userId: string,
+  before: StoredRow | undefined,
+  row: StoredSubscription,
+  pastDueSince: number | null,
+  nowSeconds: number,
+): void {
+  const reader = db.prepare("SELECT email FROM user WHERE id = ?").get(userId) as
+    | { email: string }
+    | undefined;
+  if (!reader) return;
+
+  const emails = billingEmails(before, row, {
+    to: reader.email,
+    tierName: (id) => tierwall.tiers.find((tier) => tier.id === id)?.name ?? id,
+    graceDays: tierwall.billing.pastDueGraceDays,
+    pastDueSince,
+  });
+  for (const email of emails) queueEmail(db, email, nowSeconds);
 }
 
 function upsertSubscription(
@@ -204,11 +253,11 @@ function upsertSubscription(
     `INSERT INTO subscription (
        id, user_id, customer_id, status, tier, price_id, billing_interval,
        current_period_end, cancel_at, cancel_at_period_end, past_due_since,
-       stripe_created, updated_at
+       stripe_created, latest_invoice_id, updated_at
      ) VALUES (
        @id, @userId, @customerId, @status, @tier, @priceId, @interval,
        @currentPeriodEnd, @cancelAt, @cancelAtPeriodEnd, @pastDueSince,
-       @stripeCreated, @now
+       @stripeCreated, @latestInvoiceId, @now
      )
      ON CONFLICT(id) DO UPDATE SET
        user_id = excluded.user_id,
@@ -222,9 +271,11 @@ function upsertSubscription(
        cancel_at_period_end = excluded.cancel_at_period_end,
        past_due_since = excluded.past_due_since,
        stripe_created = excluded.stripe_created,
+       latest_invoice_id = excluded.latest_invoice_id,
        updated_at = excluded.updated_at`,
   ).run({
     ...row,
+    latestInvoiceId: row.latestInvoiceId ?? null,
     userId,
     cancelAtPeriodEnd: row.cancelAtPeriodEnd ? 1 : 0,
     pastDueSince,

@@ -115,4 +115,45 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
       );
     `,
   },
+  {
+    id: 5,
+    name: "emailed links for reader accounts",
+    sql: `
+      -- One row per link emailed to a reader: confirming an address, signing in,
+      -- resetting a password, moving the account to a new address. The link's
+      -- secret is never stored, only its SHA-256 (token_hash). id is a public
+      -- handle for the email's idempotency key and for logs. A link works once:
+      -- used_at is set by the request that uses it, and kept (with the row, until
+      -- a week past expiry) so that a second use is told the link was used.
+      CREATE TABLE auth_token (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        purpose TEXT NOT NULL
+          CHECK (purpose IN ('verify-email', 'sign-in', 'password-reset', 'change-email')),
+        user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+        new_email TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE INDEX auth_token_user_purpose ON auth_token(user_id, purpose);
+      CREATE INDEX auth_token_expires_at ON auth_token(expires_at);
+    `,
+  },
+  {
+    id: 6,
+    name: "email delivery record, billing email triggers",
+    sql: `
+      -- When the worker last tried to deliver an email (unix seconds), and what it
+      -- sent: the subject and bodies are rendered once, at the first attempt, so
+      -- that every retry under the same idempotency key sends the same bytes even
+      -- if a template is reworded in between.
+      ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
+      ALTER TABLE outbox ADD COLUMN rendered TEXT;
+
+      -- The subscription's latest invoice as Stripe last reported it: a failed
+      -- payment is announced once per invoice, however often Stripe retries it.
+      ALTER TABLE subscription ADD COLUMN latest_invoice_id TEXT;
+    `,
+  },
 ];

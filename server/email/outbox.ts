@@ -1,10 +1,15 @@
 import type { Db } from "../db/database.ts";
-import type { TemplateData, TemplateName } from "./templates.ts";
+import type { RenderedEmail, TemplateData, TemplateName } from "./templates.ts";
 
 /**
  * The email outbox. A change that should send email (a sign-up, a payment that
  * failed) queues the email in the same transaction as the change, so the email
  * exists exactly when the change does; the worker delivers it later.
+ *
+ * A row is `pending` until Resend accepts it (`sent`, with Resend's id) or the
+ * worker gives up on it (`failed`, with the last error). `attempts` counts the
+ * delivery attempts started, `last_attempt_at` says when the latest one began,
+ * and `next_attempt_at` when the next may begin.
  */
 
 export interface EmailToQueue<T extends TemplateName> {
@@ -45,14 +50,18 @@ export interface OutboxRow {
   to_address: string;
   template: string;
   data: string;
+  /** Attempts started before this one. */
   attempts: number;
   next_attempt_at: number;
+  /** The subject and bodies sent at the first attempt, as JSON; null before it. */
+  rendered: string | null;
 }
 
 export function listDueEmails(db: Db, nowSeconds: number, limit: number): OutboxRow[] {
   return db
     .prepare(
-      `SELECT id, idempotency_key, to_address, template, data, attempts, next_attempt_at
+      `SELECT id, idempotency_key, to_address, template, data, attempts, next_attempt_at,
+              rendered
          FROM outbox
         WHERE status = 'pending' AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id
@@ -62,10 +71,12 @@ export function listDueEmails(db: Db, nowSeconds: number, limit: number): Outbox
 }
 
 /**
- * Takes a row for one delivery attempt by pushing its next attempt past the
- * lease. Another worker on the same database then skips it, and if this process
- * dies mid-send the row comes due again after the lease, with the same
- * idempotency key, so Resend does not send it twice.
+ * Takes a row for one delivery attempt: counts the attempt and pushes the next
+ * one past the lease. Another worker on the same database then skips the row,
+ * and if this process dies mid-send the row comes due again after the lease,
+ * with the same idempotency key, so Resend does not send it twice. Counting at
+ * the start means an email whose attempts keep killing the process still
+ * reaches the limit and is given up.
  */
 export function claimEmail(
   db: Db,
@@ -75,11 +86,25 @@ export function claimEmail(
 ): boolean {
   const result = db
     .prepare(
-      `UPDATE outbox SET next_attempt_at = ?
-        WHERE id = ? AND status = 'pending' AND next_attempt_at = ?`,
+      `UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_attempt_at = ?
+        WHERE id = ? AND status = 'pending' AND next_attempt_at = ? AND attempts = ?`,
     )
-    .run(nowSeconds + leaseSeconds, row.id, row.next_attempt_at);
+    .run(
+      nowSeconds + leaseSeconds,
+      nowSeconds,
+      row.id,
+      row.next_attempt_at,
+      row.attempts,
+    );
   return result.changes === 1;
+}
+
+/** Keeps what the first attempt rendered, for every later attempt to send as it is. */
+export function saveRendered(db: Db, id: number, email: RenderedEmail): void {
+  db.prepare("UPDATE outbox SET rendered = ? WHERE id = ? AND rendered IS NULL").run(
+    JSON.stringify(email),
+    id,
+  );
 }
 
 export function markEmailSent(
@@ -89,8 +114,7 @@ export function markEmailSent(
   nowSeconds: number,
 ): void {
   db.prepare(
-    `UPDATE outbox SET status = 'sent', resend_id = ?, sent_at = ?, attempts = attempts + 1,
-                       last_error = NULL
+    `UPDATE outbox SET status = 'sent', resend_id = ?, sent_at = ?, last_error = NULL
       WHERE id = ?`,
   ).run(resendId, nowSeconds, id);
 }
@@ -103,9 +127,9 @@ export function markEmailFailed(
   retryAt: number | null,
 ): void {
   db.prepare(
-    `UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+    `UPDATE outbox SET last_error = ?,
                        status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
                        next_attempt_at = COALESCE(?, next_attempt_at)
-      WHERE id = ?`,
+      WHERE id = ? AND status = 'pending'`,
   ).run(error.slice(0, 500), retryAt, retryAt, id);
 }

@@ -1,9 +1,20 @@
-import { escapeHtml } from "../http/html.ts";
+import cancellationScheduled from "../../theme/emails/cancellation-scheduled.ts";
+import emailChanged from "../../theme/emails/email-changed.ts";
+import passwordReset from "../../theme/emails/password-reset.ts";
+import paymentFailed from "../../theme/emails/payment-failed.ts";
+import planChanged from "../../theme/emails/plan-changed.ts";
+import signInLink from "../../theme/emails/sign-in-link.ts";
+import subscriptionEnded from "../../theme/emails/subscription-ended.ts";
+import subscriptionStarted from "../../theme/emails/subscription-started.ts";
+import verifyEmail from "../../theme/emails/verify-email.ts";
+import welcome from "../../theme/emails/welcome.ts";
 
 /**
- * Transactional email templates: plain functions from data to a subject, an
- * HTML body and a text body. Every reader gets both bodies; the text one is what
- * many mail clients preview and what screen readers often read.
+ * Transactional email templates: the names the outbox stores, the data each
+ * one needs, and the renderer for each. The words live in the theme, one file
+ * per email in theme/emails/, so a writer rewords an email by editing that
+ * file; every email has an HTML body and a text body, which is what many mail
+ * clients preview and what screen readers often read.
  */
 
 export interface EmailSite {
@@ -17,9 +28,33 @@ export interface RenderedEmail {
   text: string;
 }
 
-/** The data each template needs, stored as JSON in the outbox row. */
+/**
+ * The data each template needs, stored as JSON in the outbox row. Links are
+ * absolute URLs made by the code that queues the email; dates are ISO strings.
+ */
 export interface TemplateData {
+  /** A new account, or a new address after a change: confirm it. */
+  "verify-email": { email: string; url: string; expiresAt: string };
+  /** Passwordless sign-in. */
+  "sign-in-link": { email: string; url: string; expiresAt: string };
+  "password-reset": { email: string; url: string; expiresAt: string };
+  /** Sent to the old address when the account's address changes. */
+  "email-changed": { oldEmail: string; newEmail: string };
   welcome: { email: string };
+  "subscription-started": {
+    tierName: string;
+    interval: string | null;
+    renewsAt: string | null;
+  };
+  "plan-changed": { fromTierName: string; toTierName: string };
+  "cancellation-scheduled": { tierName: string; endsAt: string };
+  /** Once per failed invoice, however many retries fail. */
+  "payment-failed": { tierName: string; graceEndsAt: string | null };
+  "subscription-ended": {
+    tierName: string;
+    /** Why access stopped; "unpaid" can still be undone by paying. Default "canceled". */
+    reason?: "canceled" | "unpaid" | "expired";
+  };
 }
 
 export type TemplateName = keyof TemplateData;
@@ -28,9 +63,21 @@ type Renderers = {
   [T in TemplateName]: (data: TemplateData[T], site: EmailSite) => RenderedEmail;
 };
 
+/** Every template, by the name stored in the outbox row. */
 const renderers: Renderers = {
-  welcome: welcomeEmail,
+  "verify-email": verifyEmail,
+  "sign-in-link": signInLink,
+  "password-reset": passwordReset,
+  "email-changed": emailChanged,
+  welcome,
+  "subscription-started": subscriptionStarted,
+  "plan-changed": planChanged,
+  "cancellation-scheduled": cancellationScheduled,
+  "payment-failed": paymentFailed,
+  "subscription-ended": subscriptionEnded,
 };
+
+export const templateNames = Object.keys(renderers) as TemplateName[];
 
 export function isTemplateName(name: string): name is TemplateName {
   return Object.hasOwn(renderers, name);
@@ -46,42 +93,4 @@ export function renderEmail<T extends TemplateName>(
     site: EmailSite,
   ) => RenderedEmail;
   return render(data, site);
-}
-
-export function welcomeEmail(
-  data: TemplateData["welcome"],
-  site: EmailSite,
-): RenderedEmail {
-  const accountUrl = new URL("/account/", site.url).href;
-  const homeUrl = new URL("/", site.url).href;
-
-  const subject = `Welcome to ${site.name}`;
-  const text = [
-    `Welcome to ${site.name}.`,
-    "",
-    `Your account for ${data.email} is ready, and the free posts are yours to read.`,
-    `To read more, choose a plan on your account page: ${accountUrl}`,
-    "",
-    `Start reading: ${homeUrl}`,
-  ].join("\n");
-  const html = layout(
-    site,
-    `<h1 style="font-size:22px">Welcome to ${escapeHtml(site.name)}</h1>
-     <p>Your account for <strong>${escapeHtml(data.email)}</strong> is ready, and the
-     free posts are yours to read.</p>
-     <p>To read more, choose a plan on
-     <a href="${escapeHtml(accountUrl)}">your account page</a>.</p>
-     <p><a href="${escapeHtml(homeUrl)}">Start reading</a></p>`,
-  );
-  return { subject, html, text };
-}
-
-function layout(site: EmailSite, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-  <body style="font-family:Georgia,serif;line-height:1.5;color:#1d1d1f;max-width:560px">
-    ${body}
-    <p style="color:#6e6e73;font-size:13px">${escapeHtml(site.name)}</p>
-  </body>
-</html>`;
 }

@@ -116,3 +116,60 @@ export async function failTooManyAttempts(
   const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
   return failRequest(event, 429, `Too many attempts. Try again in ${wait}.`, formPage);
 }
+
+type Checked = { ok: true } | { ok: false; message: string };
+
+export type CheckedForm<R> =
+  | { ok: true; fields: Record<string, string>; formPage: string; result: R }
+  | { ok: false; answer: unknown };
+
+/**
+ * The opening of every form endpoint: read the fields, check them, and answer
+ * a bad form (400, or a 303 back to `formPage` with the message) on the spot.
+ * `formPage` keeps the visitor's `next`.
+ */
+export async function readCheckedForm<R extends Checked>(
+  event: H3Event,
+  formPage: string,
+  check: (fields: Record<string, string>) => R,
+): Promise<CheckedForm<Extract<R, { ok: true }>>> {
+  const fields = await readFields(event);
+  const page = formPageWithNext(formPage, fields.next);
+
+  const result = check(fields);
+  if (!result.ok)
+    return { ok: false, answer: await failRequest(event, 400, result.message, page) };
+  return { ok: true, fields, formPage: page, result: result as Extract<R, { ok: true }> };
+}
+
+/**
+ * Success that the reader should read about: forms land on `location` with the
+ * message in `?notice=`, scripts get it as `message`.
+ */
+export async function succeedWithNotice(
+  event: H3Event,
+  location: string,
+  message: string,
+  data: Record<string, unknown> = { ok: true },
+): Promise<unknown> {
+  if (wantsJson(event)) return { ...data, message, location };
+
+  const target = new URL(location, "http://form.invalid");
+  target.searchParams.set("notice", message);
+  return sendRedirect(event, `${target.pathname}${target.search}${target.hash}`, 303);
+}
+
+/** A signed-out request to a reader's endpoint: 401 for scripts, the sign-in page for forms. */
+export async function failSignedOut(
+  event: H3Event,
+  message: string,
+  next = "/account/",
+): Promise<unknown> {
+  if (wantsJson(event)) throw createError({ statusCode: 401, message });
+  return sendRedirect(event, formPageWithNext("/login/", next), 303);
+}
+
+/** Answers that carry who is signed in, or a secret, must never be cached. */
+export function markPrivate(event: H3Event): void {
+  setResponseHeader(event, "cache-control", "private, no-store");
+}

@@ -192,3 +192,162 @@ describe("Resend emulator", () => {
     expect(emails.map((email) => email.to)).toEqual([["y@example.com"]]);
   });
 });
+
+async function control(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${emulator.url}/_emulator/${path}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function attempts(): Promise<{
+  count: number;
+  attempts: {
+    idempotency_key: string | null;
+    status: number;
+    error: string | null;
+    email_ids: string[];
+    replayed: boolean;
+    fault: string | null;
+  }[];
+}> {
+  return (await (await control("GET", "attempts")).json()) as never;
+}
+
+describe("Resend emulator faults", () => {
+  test("an error fault refuses the next n sends with Resend's error body, then recovers", async () => {
+    const set = await control("POST", "faults", { kind: "error", status: 503, count: 2 });
+    expect(await set.json()).toEqual({
+      fault: {
+        kind: "error",
+        remaining: 2,
+        status: 503,
+        name: "application_error",
+        message: "An unexpected error occurred. Please try again later.",
+      },
+    });
+
+    const first = await resend.emails.send(letter, { idempotencyKey: "fault-1" });
+    const second = await resend.emails.send(letter, { idempotencyKey: "fault-1" });
+    const third = await resend.emails.send(letter, { idempotencyKey: "fault-1" });
+
+    expect(first.data).toBeNull();
+    expect(first.error).toEqual({
+      statusCode: 503,
+      name: "application_error",
+      message: "An unexpected error occurred. Please try again later.",
+    });
+    expect(second.error).toMatchObject({ statusCode: 503 });
+    expect(third.data?.id).toBeTruthy();
+    expect(emulator.emails()).toHaveLength(1);
+    expect(await (await control("GET", "faults")).json()).toEqual({ fault: null });
+  });
+
+  test("a fault without a count lasts until it is turned off", async () => {
+    await control("POST", "faults", { kind: "error" });
+    for (let n = 0; n < 4; n++) {
+      const { error } = await resend.emails.send(letter);
+      expect(error).toMatchObject({ statusCode: 500, name: "internal_server_error" });
+    }
+
+    expect(await (await control("DELETE", "faults")).json()).toEqual({ fault: null });
+    const { data } = await resend.emails.send(letter);
+    expect(data?.id).toBeTruthy();
+    expect(emulator.emails()).toHaveLength(1);
+  });
+
+  test("a rate limit answers 429 with Retry-After, which the SDK hands back in headers", async () => {
+    await control("POST", "faults", { kind: "rate_limit", retry_after: 17, count: 1 });
+
+    const limited = await resend.emails.send(letter);
+
+    expect(limited.error).toMatchObject({ statusCode: 429, name: "rate_limit_exceeded" });
+    expect(limited.headers?.["retry-after"]).toBe("17");
+    expect(limited.headers?.["ratelimit-remaining"]).toBe("0");
+    expect(emulator.emails()).toHaveLength(0);
+  });
+
+  test("a slow answer has sent the email all the same: a retry with its key gets the same id", async () => {
+    await control("POST", "faults", { kind: "slow", delay_ms: 400, count: 1 });
+
+    const started = Date.now();
+    const abandoned = await resend.emails.send(letter, {
+      idempotencyKey: "slow-1",
+      signal: AbortSignal.timeout(100),
+    });
+    expect(abandoned.data).toBeNull();
+    expect(Date.now() - started).toBeLessThan(400);
+
+    const retried = await resend.emails.send(letter, { idempotencyKey: "slow-1" });
+    expect(retried.data?.id).toBeTruthy();
+    expect(emulator.emails().map((email) => email.id)).toEqual([retried.data?.id]);
+
+    const log = await attempts();
+    expect(log.attempts.map((a) => [a.fault, a.replayed])).toEqual([
+      ["slow", false],
+      [null, true],
+    ]);
+  });
+
+  test("a slow answer comes after the delay", async () => {
+    await control("POST", "faults", { kind: "slow", delay_ms: 300 });
+
+    const started = Date.now();
+    const { data } = await resend.emails.send(letter);
+
+    expect(data?.id).toBeTruthy();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  test("every send attempt is counted, refused ones included", async () => {
+    await control("POST", "faults", { kind: "error", status: 500, count: 1 });
+    await resend.emails.send(letter, { idempotencyKey: "count-1" });
+    const { data } = await resend.emails.send(letter, { idempotencyKey: "count-1" });
+    await resend.emails.send(letter, { idempotencyKey: "count-1" });
+    await fetch(`${emulator.url}/emails`, { method: "POST", body: "{}" });
+
+    const log = await attempts();
+    expect(log.count).toBe(4);
+    expect(log.attempts).toMatchObject([
+      { idempotency_key: "count-1", status: 500, error: "internal_server_error" },
+      { idempotency_key: "count-1", status: 200, email_ids: [data?.id], replayed: false },
+      { idempotency_key: "count-1", status: 200, email_ids: [data?.id], replayed: true },
+      { idempotency_key: null, status: 401, error: "missing_api_key" },
+    ]);
+    expect(emulator.attempts()).toHaveLength(4);
+  });
+
+  test("the list of received emails shows their idempotency keys; Resend's API does not", async () => {
+    const { data } = await resend.emails.send(letter, { idempotencyKey: "listed-1" });
+
+    const listed = (await (await control("GET", "emails")).json()) as {
+      idempotency_key: string | null;
+    }[];
+    const fetched = await resend.emails.get(data?.id ?? "");
+
+    expect(listed.map((email) => email.idempotency_key)).toEqual(["listed-1"]);
+    expect(fetched.data).not.toHaveProperty("idempotency_key");
+  });
+
+  test("a fault body it cannot read is refused with 400", async () => {
+    for (const body of [
+      { kind: "flood" },
+      { kind: "slow" },
+      { kind: "error", count: 0 },
+    ]) {
+      const response = await control("POST", "faults", body);
+      expect(response.status).toBe(400);
+    }
+    expect(await (await control("GET", "faults")).json()).toEqual({ fault: null });
+  });
+
+  test("reset forgets faults and attempts", async () => {
+    await control("POST", "faults", { kind: "error" });
+    await resend.emails.send(letter);
+    await control("POST", "reset");
+
+    expect((await attempts()).count).toBe(0);
+    expect((await resend.emails.send(letter)).data?.id).toBeTruthy();
+  });
+});

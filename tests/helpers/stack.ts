@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,6 +52,12 @@ export interface Stack {
   flushWebhooks(): Promise<void>;
   /** `fetch` against the server with the headers a browser form post carries. */
   post(path: string, fields: Record<string, string>, cookie?: string): Promise<Response>;
+  /**
+   * Stops the server, with SIGTERM or, for `crash`, SIGKILL, and starts it
+   * again on the same port, database and emulators; `server` is then the new
+   * process. `env` adds to or overrides the environment it started with.
+   */
+  restart(options?: { crash?: boolean; env?: Record<string, string> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const webhookSecret = await registerWebhook(stripe, `${baseUrl}/api/stripe/webhook`);
 
-  const server = await startServer(build.outputDir, {
+  const serverEnv: Record<string, string> = {
     PORT: String(port),
     HOST: "127.0.0.1",
     SITE_URL: baseUrl,
@@ -99,7 +106,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RESEND_BASE_URL: resendEmulator.url,
     RESEND_API_KEY: "re_test_tierwall_offline",
     ...options.env,
-  });
+  };
+  const server = await startServer(build.outputDir, serverEnv);
 
   const post = (path: string, fields: Record<string, string>, cookie?: string) =>
     fetch(`${baseUrl}${path}`, {
@@ -126,7 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return { email: address, password, cookie: sessionCookie(response) };
   };
 
-  return {
+  const stack: Stack = {
     baseUrl,
     stripe,
     stripeEmulator,
@@ -145,12 +153,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     flushWebhooks: async () => {
       await fetch(`${stripeEmulator.url}/_emulator/flush`, { method: "POST" });
     },
+    restart: async ({ crash = false, env = {} } = {}) => {
+      const { child } = stack.server;
+      if (crash && child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGKILL");
+        await exited;
+      }
+      await stack.server.stop();
+      Object.assign(serverEnv, env);
+      stack.server = await startServer(build.outputDir, serverEnv);
+    },
     stop: async () => {
-      await server.stop();
+      await stack.server.stop();
       await Promise.all([stripeEmulator.close(), resendEmulator.close()]);
       rmSync(folder, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 /** The `name=value` pair of the session cookie a response sets. */

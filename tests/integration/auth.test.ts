@@ -166,23 +166,24 @@ describe("signing up", () => {
     expect(errorLocation(form).searchParams.get("error")).toMatch(/valid email/);
   });
 
-  it("queues a welcome email that reaches Resend once", async () => {
+  it("queues a confirmation email, and no welcome yet, that reaches Resend once", async () => {
     const email = newAddress();
     await stack.signUp(email);
-    const userId = userIdFor(email);
 
-    const sent = await waitForOutbox(`welcome:${userId}`);
+    const sent = await waitForOutbox(email, "verify-email");
     expect(sent.status).toBe("sent");
     expect(sent.resend_id).toBeTruthy();
+    expect(sent.idempotency_key).toMatch(/^verify-email:/);
 
     const matching = stack.resendEmulator
       .emails()
       .filter((message) => message.to.includes(email));
     expect(matching).toHaveLength(1);
     expect(matching[0]?.id).toBe(sent.resend_id);
-    expect(matching[0]?.subject).toMatch(/Welcome/);
     expect(matching[0]?.text).toContain(email);
+    expect(matching[0]?.text).toMatch(/\/verify-email\/#token=[A-Za-z0-9_-]{43}/);
     expect(matching[0]?.html).toContain("<");
+    expect(outboxKeys(email)).not.toContain(`welcome:${userIdFor(email)}`);
   });
 
   it("still arrives, once, when Resend is down at first", async () => {
@@ -195,7 +196,7 @@ describe("signing up", () => {
     const email = newAddress();
     await stack.signUp(email);
 
-    const sent = await waitForOutbox(`welcome:${userIdFor(email)}`);
+    const sent = await waitForOutbox(email, "verify-email");
     expect(sent).toMatchObject({ status: "sent", attempts: 2 });
     expect(sent.last_error).toBeNull();
     const arrived = stack.resendEmulator.emails().filter((m) => m.to.includes(email));
@@ -224,29 +225,42 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 }
 
 interface OutboxState {
+  idempotency_key: string;
   status: string;
   attempts: number;
   resend_id: string | null;
   last_error: string | null;
 }
 
-async function waitForOutbox(key: string): Promise<OutboxState> {
+async function waitForOutbox(to: string, template: string): Promise<OutboxState> {
   let state: OutboxState | undefined;
   await waitFor(() => {
     const db = stack.openDb();
     try {
       state = db
         .prepare(
-          `SELECT status, attempts, resend_id, last_error FROM outbox
-            WHERE idempotency_key = ?`,
+          `SELECT idempotency_key, status, attempts, resend_id, last_error FROM outbox
+            WHERE to_address = ? AND template = ? ORDER BY id DESC`,
         )
-        .get(key) as OutboxState | undefined;
+        .get(to, template) as OutboxState | undefined;
     } finally {
       db.close();
     }
     return state !== undefined && state.status !== "pending";
-  }, `the email ${key} to be delivered`);
+  }, `the ${template} email to ${to} to be delivered`);
   return state as OutboxState;
+}
+
+function outboxKeys(to: string): string[] {
+  const db = stack.openDb();
+  try {
+    const rows = db
+      .prepare("SELECT idempotency_key FROM outbox WHERE to_address = ?")
+      .all(to) as { idempotency_key: string }[];
+    return rows.map((row) => row.idempotency_key);
+  } finally {
+    db.close();
+  }
 }
 
 describe("signing in", () => {

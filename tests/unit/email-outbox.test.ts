@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/database.ts";
 import { queueEmail } from "../../server/email/outbox.ts";
 import {
+  defaultDeliveryPolicy,
   deliverDueEmails,
   type EmailSender,
   type EmailWorkerOptions,
-  MAX_ATTEMPTS,
   retryDelaySeconds,
 } from "../../server/email/worker.ts";
 
@@ -45,6 +45,8 @@ function setup(answers: (() => Answer)[]) {
     sender,
     from: "The Stacker <letters@stacker.example>",
     site: { name: "The Stacker", url: "https://stacker.example" },
+    // The full backoff, without jitter's random half.
+    random: () => 0.999_999,
   };
   queueEmail(
     db,
@@ -83,7 +85,7 @@ describe("the email outbox", () => {
 
     expect(await deliverDueEmails(options, 1000)).toBe(1);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.options).toEqual({ idempotencyKey: "welcome:u1" });
+    expect(calls[0]?.options).toMatchObject({ idempotencyKey: "welcome:u1" });
     expect(calls[0]?.payload).toMatchObject({
       from: "The Stacker <letters@stacker.example>",
       to: "mara@example.com",
@@ -125,13 +127,16 @@ describe("the email outbox", () => {
 
   it("gives up after the last attempt", async () => {
     const { db, options, row } = setup([refused]);
-    db.prepare("UPDATE outbox SET attempts = ?").run(MAX_ATTEMPTS - 1);
+    const { maxAttempts } = defaultDeliveryPolicy;
+    db.prepare("UPDATE outbox SET attempts = ?").run(maxAttempts - 1);
     await deliverDueEmails(options, 1000);
-    expect(row()).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
+    expect(row()).toMatchObject({ status: "failed", attempts: maxAttempts });
   });
 
   it("backs off exponentially up to an hour", () => {
-    expect([1, 2, 3, 4].map(retryDelaySeconds)).toEqual([5, 10, 20, 40]);
-    expect(retryDelaySeconds(30)).toBe(3600);
+    const full = (attempts: number) =>
+      retryDelaySeconds(attempts, defaultDeliveryPolicy, () => 0.999_999);
+    expect([1, 2, 3, 4].map(full)).toEqual([5, 10, 20, 40]);
+    expect(full(30)).toBe(3600);
   });
 });

@@ -1,6 +1,9 @@
 // The account page: who is signed in, their plan and where their subscription
 // stands. Billing changes happen in Stripe's portal (a form post to the server).
 // The private feed's address comes from `/api/feed`; resetting it replaces it.
+// The settings forms (address, password, deleting the account) post JSON to
+// `/api/account/…` and show the server's answer beside the form; without
+// scripts they post as forms and come back with `?notice=` or `?error=`.
 
 const STATUS_LABELS = {
   active: "Active",
@@ -12,6 +15,9 @@ const STATUS_LABELS = {
   canceled: "Canceled",
   paused: "Paused",
 };
+
+/** Statuses of a plan that is still running, in good standing or not. */
+const RUNNING_STATUSES = new Set(["active", "trialing", "past_due"]);
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
 // Complimentary access runs through the end of a day in UTC, and reads as that
@@ -44,6 +50,28 @@ async function requestFeedUrl(method) {
   return body.url;
 }
 
+/**
+ * @param {HTMLFormElement} form
+ * @returns {Promise<{ ok: boolean, body: Record<string, any> }>}
+ */
+async function postForm(form) {
+  const response = await fetch(form.action, {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify(Object.fromEntries(new FormData(form))),
+  });
+  const body = await response.json().catch(() => ({}));
+  return { ok: response.ok, body };
+}
+
+function settingState() {
+  return { busy: false, message: "", error: "" };
+}
+
+const DELETE_QUESTION =
+  "Delete your account? Any subscription is canceled at once, and this cannot be undone.";
+
 const RESET_QUESTION =
   "Reset your feed address? The current one stops working at once, " +
   "in every feed reader you have added it to.";
@@ -52,8 +80,15 @@ document.addEventListener("alpine:init", () => {
   window.Alpine.data("account", () => ({
     checkoutSuccess:
       new URLSearchParams(window.location.search).get("checkout") === "success",
+    checkoutIncomplete:
+      new URLSearchParams(window.location.search).get("checkout") === "incomplete",
+
+    notice: new URLSearchParams(window.location.search).get("notice") ?? "",
+    pageError: new URLSearchParams(window.location.search).get("error") ?? "",
 
     feed: { url: "", copied: false, resetting: false, wasReset: false, error: "" },
+
+    settings: { email: settingState(), password: settingState(), delete: settingState() },
 
     init() {
       this.$watch("user", (user) => {
@@ -79,19 +114,23 @@ document.addEventListener("alpine:init", () => {
       return this.endsSoon ? `${label}, cancellation scheduled` : label;
     },
 
+    /** A running plan whose cancellation is scheduled but has not happened yet. */
     get endsSoon() {
       const subscription = this.user?.subscription;
-      return Boolean(
-        subscription && (subscription.cancelAtPeriodEnd || subscription.cancelAt),
-      );
+      if (!subscription || !RUNNING_STATUSES.has(subscription.status)) return false;
+      return Boolean(subscription.cancelAtPeriodEnd || subscription.cancelAt);
     },
 
-    /** "Renews on" for a running plan, "Ends on" for one that was canceled. */
+    /**
+     * "Ends on" for a plan set to cancel, "Renews on" for one in good standing,
+     * nothing for one that ended or waits on a payment (it renews only once paid).
+     */
     get periodLabel() {
       const subscription = this.user?.subscription;
-      if (!subscription || subscription.status === "canceled") return "";
+      if (!subscription || !RUNNING_STATUSES.has(subscription.status)) return "";
       if (this.endsSoon) return "Ends on";
-      return subscription.currentPeriodEnd ? "Renews on" : "";
+      const renews = subscription.status !== "past_due" && subscription.currentPeriodEnd;
+      return renews ? "Renews on" : "";
     },
 
     get periodDate() {
@@ -156,6 +195,45 @@ document.addEventListener("alpine:init", () => {
       } finally {
         this.feed.resetting = false;
       }
+    },
+
+    /**
+     * Posts one of the settings forms and shows the answer beside it.
+     * @param {HTMLFormElement} form
+     * @param {"email" | "password" | "delete"} name
+     */
+    async submitSetting(form, name) {
+      const state = this.settings[name];
+      if (state.busy) return null;
+      state.busy = true;
+      state.message = "";
+      state.error = "";
+      try {
+        const answer = await postForm(form);
+        if (!answer.ok) {
+          state.error = answer.body.message ?? "That did not work. Please try again.";
+          return null;
+        }
+        state.message = answer.body.message ?? "Done.";
+        form.reset();
+        return answer.body;
+      } catch {
+        state.error = "We couldn't reach the server. Please try again.";
+        return null;
+      } finally {
+        state.busy = false;
+      }
+    },
+
+    /** @param {HTMLFormElement} form */
+    async deleteAccount(form) {
+      if (!window.confirm(DELETE_QUESTION)) return;
+      const body = await this.submitSetting(form, "delete");
+      if (!body) return;
+      // Signed out now: the page shows the notice above the sign-in links.
+      this.notice = body.message ?? "Your account is deleted.";
+      this.$store.session.user = null;
+      window.scrollTo(0, 0);
     },
   }));
 });

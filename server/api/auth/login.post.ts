@@ -7,8 +7,7 @@ import { clientRateLimitKey } from "../../http/client-ip.ts";
 import {
   failRequest,
   failTooManyAttempts,
-  formPageWithNext,
-  readFields,
+  readCheckedForm,
   safeNextPath,
   succeedRequest,
 } from "../../http/respond.ts";
@@ -18,11 +17,9 @@ import {
 const WRONG_CREDENTIALS = "Wrong email or password.";
 
 export default defineEventHandler(async (event) => {
-  const fields = await readFields(event);
-  const formPage = formPageWithNext("/login/", fields.next);
-
-  const parsed = parseSignInFields(fields);
-  if (!parsed.ok) return failRequest(event, 400, parsed.message, formPage);
+  const form = await readCheckedForm(event, "/login/", parseSignInFields);
+  if (!form.ok) return form.answer;
+  const { fields, formPage, result: parsed } = form;
 
   const result = await signIn(useDb(), parsed.credentials, clientRateLimitKey(event));
   if (!result.ok && result.reason === "rate-limited") {

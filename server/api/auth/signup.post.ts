@@ -7,20 +7,18 @@ import { clientRateLimitKey } from "../../http/client-ip.ts";
 import {
   failRequest,
   failTooManyAttempts,
-  formPageWithNext,
-  readFields,
+  readCheckedForm,
   safeNextPath,
   succeedRequest,
   wantsJson,
 } from "../../http/respond.ts";
 
-// Creates the account, signs the reader in and queues the welcome email.
+// Creates the account, signs the reader in and emails the link that confirms
+// their address.
 export default defineEventHandler(async (event) => {
-  const fields = await readFields(event);
-  const formPage = formPageWithNext("/signup/", fields.next);
-
-  const parsed = parseSignUpFields(fields);
-  if (!parsed.ok) return failRequest(event, 400, parsed.message, formPage);
+  const form = await readCheckedForm(event, "/signup/", parseSignUpFields);
+  if (!form.ok) return form.answer;
+  const { fields, formPage, result: parsed } = form;
 
   const result = await signUp(useDb(), parsed.credentials, clientRateLimitKey(event));
   if (!result.ok && result.reason === "rate-limited") {

@@ -1,0 +1,63 @@
+import { defineEventHandler } from "h3";
+import { deleteAccount } from "../../auth/account-deletion.ts";
+import { unixNow } from "../../auth/accounts.ts";
+import { parseCurrentPasswordField } from "../../auth/credentials.ts";
+import { clearSessionCookie } from "../../auth/sessions.ts";
+import { useDb } from "../../db/database.ts";
+import { clientRateLimitKey } from "../../http/client-ip.ts";
+import {
+  failRequest,
+  failSignedOut,
+  failTooManyAttempts,
+  markPrivate,
+  readCheckedForm,
+  succeedWithNotice,
+} from "../../http/respond.ts";
+
+const BILLING_UNAVAILABLE =
+  "We could not reach our payment provider to cancel your subscription, so your account was not deleted. Please try again in a few minutes.";
+const BILLING_FAILED =
+  "Your subscription could not be canceled, so your account was not deleted. Please try again, or contact us.";
+
+// Deletes the reader's account, after canceling their subscriptions in Stripe.
+export default defineEventHandler(async (event) => {
+  markPrivate(event);
+  const form = await readCheckedForm(event, "/account/", (fields) =>
+    parseCurrentPasswordField(fields.currentPassword),
+  );
+  if (!form.ok) return form.answer;
+  const reader = event.context.user;
+  if (!reader) return failSignedOut(event, "Sign in to delete your account.");
+
+  const outcome = await deleteAccount(
+    useDb(),
+    reader,
+    form.result.value,
+    clientRateLimitKey(event),
+    unixNow(),
+  );
+  if (!outcome.ok) {
+    switch (outcome.reason) {
+      case "rate-limited":
+        return failTooManyAttempts(event, outcome.retryAfterSeconds, "/account/");
+      case "billing-unavailable":
+        return failRequest(event, 503, BILLING_UNAVAILABLE, "/account/");
+      case "billing-failed":
+        return failRequest(event, 502, BILLING_FAILED, "/account/");
+      default:
+        return failRequest(
+          event,
+          403,
+          "Your current password is not right.",
+          "/account/",
+        );
+    }
+  }
+
+  clearSessionCookie(event);
+  return succeedWithNotice(
+    event,
+    "/account/",
+    "Your account is deleted. Thank you for reading.",
+  );
+});

@@ -1,0 +1,83 @@
+import type { Db } from "../db/database.ts";
+import { logInfo } from "../log.ts";
+import { findReaderByEmail, findReaderById } from "./accounts.ts";
+import { sendPasswordResetLink } from "./email-links.ts";
+import { hashPassword } from "./password.ts";
+import {
+  clearRateLimit,
+  passwordResetsPerAddress,
+  passwordResetsPerClient,
+  signInFailuresPerAddress,
+  takeRateLimitHits,
+} from "./rate-limit.ts";
+import { deleteReaderSessions } from "./sessions.ts";
+import type { LinkRequestOutcome, LinkUseOutcome } from "./sign-in-links.ts";
+import { consumeToken, findToken, invalidateTokens } from "./tokens.ts";
+import { markEmailVerified } from "./verification.ts";
+
+/**
+ * Forgotten passwords. Asking for a reset answers the same whether or not the
+ * address has an account; the emailed link works once, within an hour. Setting
+ * the new password ends every session the reader has, wherever it is open: if
+ * someone else knew the old password, they are out.
+ */
+
+export function requestPasswordReset(
+  db: Db,
+  email: string,
+  client: string,
+  nowSeconds: number,
+): LinkRequestOutcome {
+  const limit = takeRateLimitHits(
+    db,
+    [
+      [passwordResetsPerAddress, email],
+      [passwordResetsPerClient, client],
+    ],
+    nowSeconds,
+  );
+  if (limit.limited) return { ok: false, reason: "rate-limited", ...limit };
+
+  const reader = findReaderByEmail(db, email);
+  if (!reader) return { ok: true };
+
+  db.transaction(() => sendPasswordResetLink(db, reader, nowSeconds))();
+  logInfo("auth", `password reset link sent to reader ${reader.id}`);
+  return { ok: true };
+}
+
+/** Sets the new password; the caller then signs the reader in with a new session. */
+export async function completePasswordReset(
+  db: Db,
+  token: string,
+  newPassword: string,
+  nowSeconds: number,
+): Promise<LinkUseOutcome> {
+  // A dead link is refused before the password is hashed, so that posting
+  // made-up links costs the server nothing.
+  const found = findToken(db, token, ["password-reset"], nowSeconds);
+  if (!found.ok) return found;
+  const passwordHash = await hashPassword(newPassword);
+
+  const outcome = db.transaction((): LinkUseOutcome => {
+    const lookup = consumeToken(db, token, ["password-reset"], nowSeconds);
+    if (!lookup.ok) return lookup;
+
+    const { userId } = lookup.record;
+    db.prepare("UPDATE user SET password_hash = ? WHERE id = ?").run(
+      passwordHash,
+      userId,
+    );
+    deleteReaderSessions(db, userId);
+    invalidateTokens(db, userId, ["sign-in", "password-reset"]);
+    markEmailVerified(db, userId, nowSeconds);
+    return { ok: true, readerId: userId };
+  })();
+  if (!outcome.ok) return outcome;
+
+  // The owner of the mailbox is back in: lift a lock that guessing caused.
+  const reader = findReaderById(db, outcome.readerId);
+  if (reader) clearRateLimit(db, signInFailuresPerAddress, reader.email);
+  logInfo("auth", `reader ${outcome.readerId} reset their password`);
+  return outcome;
+}

@@ -1,0 +1,387 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  accountsFor,
+  cookiePair,
+  errorOf,
+  newAddress,
+  PASSWORD,
+  setCookieNamed,
+} from "../helpers/accounts.ts";
+import { billingFor } from "../helpers/billing.ts";
+import { type Stack, startStack } from "../helpers/stack.ts";
+
+/**
+ * The account page's settings over HTTP: a new address (confirmed from the
+ * new mailbox), a new password, downloading one's data, and deleting the
+ * account, which cancels the reader's subscription in Stripe first.
+ */
+
+let stack: Stack;
+let accounts: ReturnType<typeof accountsFor>;
+let billing: ReturnType<typeof billingFor>;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { TRUST_PROXY: "1" } });
+  accounts = accountsFor(stack);
+  billing = billingFor(stack);
+});
+
+afterAll(async () => {
+  await accounts?.stop();
+});
+
+const SESSION = "tierwall_session";
+
+async function messageOf(response: Response): Promise<string> {
+  return ((await response.json()) as { message: string }).message;
+}
+
+describe("changing the email address", () => {
+  it("moves the account only once the link sent to the new address is used", async () => {
+    const reader = await accounts.signUp();
+    const newEmail = newAddress("moved");
+
+    const asked = await accounts.postJson(
+      "/api/account/email",
+      { email: newEmail, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(asked.status).toBe(202);
+    expect(await messageOf(asked)).toContain(newEmail);
+    expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
+
+    const link = await accounts.emailedLink(newEmail, "verify-email");
+    const moved = await accounts.followLink(link);
+    expect(moved.status).toBe(303);
+    expect(errorOf(moved, stack.baseUrl).searchParams.get("notice")).toContain(newEmail);
+    expect(await accounts.me(reader.cookie)).toMatchObject({
+      email: newEmail,
+      emailVerified: true,
+    });
+
+    const told = await accounts.waitForEmail(reader.email, "email-changed");
+    expect(told.data).toEqual({ oldEmail: reader.email, newEmail });
+    expect(told.email.to).toEqual([reader.email]);
+
+    const oldLogin = await accounts.postJson("/api/auth/login", {
+      email: reader.email,
+      password: PASSWORD,
+    });
+    expect(oldLogin.status).toBe(401);
+    const newLogin = await accounts.postJson("/api/auth/login", {
+      email: newEmail,
+      password: PASSWORD,
+    });
+    expect(newLogin.status).toBe(200);
+  });
+
+  it("gives the reader's Stripe customer the new address", async () => {
+    const reader = await accounts.signUp();
+    await billing.subscribe(reader, await billing.priceOf("spark"));
+    const newEmail = newAddress("paying");
+
+    await accounts.postJson(
+      "/api/account/email",
+      { email: newEmail, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    await accounts.followLink(await accounts.emailedLink(newEmail, "verify-email"));
+
+    const customer = await stack.stripe.customers.retrieve(
+      billing.customerOf({ ...reader, email: newEmail }),
+    );
+    expect(customer).toMatchObject({ email: newEmail });
+  });
+
+  it("answers the same for an address another account has, and emails it nothing", async () => {
+    const reader = await accounts.signUp();
+    const other = await accounts.signUp();
+    await accounts.waitForEmail(other.email, "verify-email");
+
+    const free = await accounts.postJson(
+      "/api/account/email",
+      { email: newAddress("free"), currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    const taken = await accounts.postJson(
+      "/api/account/email",
+      { email: other.email, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect([free.status, taken.status]).toEqual([202, 202]);
+    expect(Object.keys(await taken.json()).sort()).toEqual(
+      Object.keys(await free.json()).sort(),
+    );
+    expect(accounts.queued(other.email, "verify-email")).toHaveLength(1);
+    expect(
+      accounts.query(
+        "SELECT 1 FROM auth_token WHERE new_email = ? AND user_id = ?",
+        other.email,
+        accounts.userId(reader.email),
+      ),
+    ).toEqual([]);
+  });
+
+  it("refuses the link with 409 when the address was taken meanwhile", async () => {
+    const reader = await accounts.signUp();
+    const contested = newAddress("contested");
+    await accounts.postJson(
+      "/api/account/email",
+      { email: contested, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    const link = await accounts.emailedLink(contested, "verify-email");
+    await accounts.signUp(contested);
+
+    const refused = await accounts.followLink(link, { json: true });
+    expect(refused.status).toBe(409);
+    expect(await messageOf(refused)).toMatch(/another account/);
+    expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
+  });
+
+  it("kills links already sent to the old address", async () => {
+    const reader = await accounts.signUp();
+    await accounts.postJson("/api/auth/signin-link", { email: reader.email });
+    const signInLink = await accounts.emailedLink(reader.email, "sign-in-link");
+
+    const newEmail = newAddress("moved");
+    await accounts.postJson(
+      "/api/account/email",
+      { email: newEmail, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    await accounts.followLink(await accounts.emailedLink(newEmail, "verify-email"));
+
+    expect((await accounts.followLink(signInLink, { json: true })).status).toBe(400);
+  });
+
+  it("needs the current password and a different, valid address", async () => {
+    const reader = await accounts.signUp();
+    const cases: [Record<string, string>, number, RegExp][] = [
+      [{ email: newAddress(), currentPassword: "not my password" }, 403, /not right/],
+      [{ email: newAddress() }, 400, /password/],
+      [{ email: "nope", currentPassword: PASSWORD }, 400, /valid email/],
+      [{ email: reader.email.toUpperCase(), currentPassword: PASSWORD }, 400, /already/],
+    ];
+    for (const [fields, status, message] of cases) {
+      const response = await accounts.postJson(
+        "/api/account/email",
+        fields,
+        reader.cookie,
+      );
+      expect(response.status).toBe(status);
+      expect(await messageOf(response)).toMatch(message);
+    }
+
+    const signedOut = await accounts.postJson("/api/account/email", {
+      email: newAddress(),
+      currentPassword: PASSWORD,
+    });
+    expect(signedOut.status).toBe(401);
+  });
+});
+
+describe("changing the password", () => {
+  it("ends every other session and keeps this one under a new id", async () => {
+    const reader = await accounts.signUp();
+    const elsewhere = await stack.post("/api/auth/login", {
+      email: reader.email,
+      password: PASSWORD,
+    });
+    const otherDevice = cookiePair(setCookieNamed(elsewhere, SESSION) ?? "");
+
+    const newPassword = "my second long password";
+    const changed = await stack.post(
+      "/api/account/password",
+      { currentPassword: PASSWORD, newPassword },
+      reader.cookie,
+    );
+    expect(changed.status).toBe(303);
+    expect(errorOf(changed, stack.baseUrl).searchParams.get("notice")).toMatch(
+      /signed out/,
+    );
+
+    const kept = cookiePair(setCookieNamed(changed, SESSION) ?? "");
+    expect([reader.cookie, otherDevice]).not.toContain(kept);
+    expect(await accounts.me(kept)).toMatchObject({ email: reader.email });
+    expect(await accounts.me(reader.cookie)).toBeNull();
+    expect(await accounts.me(otherDevice)).toBeNull();
+
+    const login = await accounts.postJson("/api/auth/login", {
+      email: reader.email,
+      password: newPassword,
+    });
+    expect(login.status).toBe(200);
+  });
+
+  it("refuses a wrong current password or a weak new one, and changes nothing", async () => {
+    const reader = await accounts.signUp();
+    const wrong = await accounts.postJson(
+      "/api/account/password",
+      { currentPassword: "not it at all", newPassword: "a perfectly fine one" },
+      reader.cookie,
+    );
+    expect(wrong.status).toBe(403);
+    const weak = await accounts.postJson(
+      "/api/account/password",
+      { currentPassword: PASSWORD, newPassword: "short" },
+      reader.cookie,
+    );
+    expect(weak.status).toBe(400);
+    expect(await messageOf(weak)).toMatch(/at least 10 characters/);
+
+    expect(await accounts.me(reader.cookie)).not.toBeNull();
+    const login = await accounts.postJson("/api/auth/login", {
+      email: reader.email,
+      password: PASSWORD,
+    });
+    expect(login.status).toBe(200);
+  });
+});
+
+describe("downloading one's data", () => {
+  it("gives a JSON file of the profile, subscriptions, grant, sessions and feed, without secrets", async () => {
+    const reader = await accounts.signUp();
+    const userId = stack.storeSubscription(reader.email, "core");
+    accounts.run(
+      `INSERT INTO complimentary_access (user_id, tier, until, note, granted_at)
+       VALUES (?, 'lightning', NULL, 'reviewer', ?)`,
+      userId,
+      Math.floor(Date.now() / 1000),
+    );
+    const feed = await fetch(`${stack.baseUrl}/api/feed`, {
+      headers: { cookie: reader.cookie, accept: "application/json" },
+    });
+    expect(feed.status).toBe(200);
+
+    const response = await fetch(`${stack.baseUrl}/api/account/export`, {
+      headers: { cookie: reader.cookie },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(response.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="tierwall-account-\d{4}-\d{2}-\d{2}\.json"$/,
+    );
+    expect(response.headers.get("cache-control")).toBe("private, no-store");
+
+    const text = await response.text();
+    const data = JSON.parse(text);
+    expect(data.profile).toMatchObject({
+      id: userId,
+      email: reader.email,
+      emailVerified: false,
+    });
+    expect(data.subscriptions).toEqual([
+      expect.objectContaining({ tier: "core", status: "active", interval: "month" }),
+    ]);
+    expect(data.complimentaryAccess).toMatchObject({
+      tier: "lightning",
+      note: "reviewer",
+    });
+    expect(data.sessions).toEqual({ count: 1 });
+    expect(data.privateFeed.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+
+    const [secrets] = accounts.query<{ password_hash: string; token_hash: string }>(
+      `SELECT u.password_hash, f.token_hash FROM user u JOIN feed_token f ON f.user_id = u.id
+        WHERE u.id = ?`,
+      userId,
+    );
+    expect(text).not.toContain(secrets?.password_hash);
+    expect(text).not.toContain(secrets?.token_hash);
+    expect(text).not.toMatch(/hash|password|seed/i);
+  });
+
+  it("asks a signed-out visitor to sign in", async () => {
+    const json = await fetch(`${stack.baseUrl}/api/account/export`, {
+      headers: { accept: "application/json" },
+    });
+    expect(json.status).toBe(401);
+    const page = await fetch(`${stack.baseUrl}/api/account/export`, {
+      redirect: "manual",
+    });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/login/?next=%2Faccount%2F");
+  });
+});
+
+describe("deleting the account", () => {
+  it("needs the current password", async () => {
+    const reader = await accounts.signUp();
+    const wrong = await accounts.postJson(
+      "/api/account/delete",
+      { currentPassword: "certainly not it" },
+      reader.cookie,
+    );
+    expect(wrong.status).toBe(403);
+    expect(
+      accounts.query("SELECT 1 FROM user WHERE email = ?", reader.email),
+    ).toHaveLength(1);
+  });
+
+  it("deletes nothing while Stripe is down, then cancels the subscription and deletes", async () => {
+    const reader = await accounts.signUp();
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    const subscription = await billing.stripeSubscription(reader);
+    expect(subscription.status).toBe("active");
+    const userId = accounts.userId(reader.email);
+
+    await billing.emulator.outage(true);
+    let refused: Response;
+    try {
+      refused = await accounts.postJson(
+        "/api/account/delete",
+        { currentPassword: PASSWORD },
+        reader.cookie,
+      );
+    } finally {
+      await billing.emulator.outage(false);
+    }
+    expect(refused.status).toBe(503);
+    expect(await messageOf(refused)).toMatch(/not deleted/);
+    expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toHaveLength(1);
+    expect(await accounts.me(reader.cookie)).toMatchObject({ tier: "core" });
+    expect((await stack.stripe.subscriptions.retrieve(subscription.id)).status).toBe(
+      "active",
+    );
+
+    const deleted = await stack.post(
+      "/api/account/delete",
+      { currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(deleted.status).toBe(303);
+    expect(errorOf(deleted, stack.baseUrl).searchParams.get("notice")).toMatch(/deleted/);
+    expect(setCookieNamed(deleted, SESSION)).toMatch(/^tierwall_session=;.*Max-Age=0/);
+
+    expect((await stack.stripe.subscriptions.retrieve(subscription.id)).status).toBe(
+      "canceled",
+    );
+    for (const table of ["user", "session", "subscription", "auth_token", "feed_token"]) {
+      const column = table === "user" ? "id" : "user_id";
+      expect(
+        accounts.query(`SELECT 1 FROM ${table} WHERE ${column} = ?`, userId),
+      ).toEqual([]);
+    }
+    expect(await accounts.me(reader.cookie)).toBeNull();
+
+    // Stripe's cancellation webhook finds no reader and changes nothing.
+    await stack.flushWebhooks();
+    expect(
+      accounts.query("SELECT 1 FROM subscription WHERE user_id = ?", userId),
+    ).toEqual([]);
+  });
+
+  it("deletes a reader who never paid, with a JSON answer", async () => {
+    const reader = await accounts.signUp();
+    const response = await accounts.postJson(
+      "/api/account/delete",
+      { currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ok: true, location: "/account/" });
+    expect(accounts.query("SELECT 1 FROM user WHERE email = ?", reader.email)).toEqual(
+      [],
+    );
+  });
+});
