@@ -49,6 +49,13 @@ export async function deleteAccount(
   }
 
   db.transaction(() => {
+    // Mail not yet sent to the reader (a confirmation link, say) goes with them.
+    db.prepare(
+      `DELETE FROM outbox WHERE status = 'pending' AND to_address IN (
+         SELECT email FROM user WHERE id = ?
+         UNION SELECT new_email FROM auth_token WHERE user_id = ? AND new_email IS NOT NULL
+       )`,
+    ).run(reader.id, reader.id);
     db.prepare("DELETE FROM user WHERE id = ?").run(reader.id);
   })();
   logInfo("auth", `reader ${reader.id} deleted their account (${canceled} canceled)`);

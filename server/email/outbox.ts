@@ -107,6 +107,17 @@ export function saveRendered(db: Db, id: number, email: RenderedEmail): void {
   );
 }
 
+/**
+ * Templates whose data carries a live sign-in, reset or confirmation link.
+ * Once such an email is sent its link lives only in the reader's inbox: the
+ * row keeps who, what and when, but not the link.
+ */
+const LINK_TEMPLATES: readonly TemplateName[] = [
+  "verify-email",
+  "sign-in-link",
+  "password-reset",
+];
+
 export function markEmailSent(
   db: Db,
   id: number,
@@ -114,9 +125,12 @@ export function markEmailSent(
   nowSeconds: number,
 ): void {
   db.prepare(
-    `UPDATE outbox SET status = 'sent', resend_id = ?, sent_at = ?, last_error = NULL
+    `UPDATE outbox SET status = 'sent', resend_id = ?, sent_at = ?, last_error = NULL,
+                       rendered = NULL,
+                       data = CASE WHEN template IN (SELECT value FROM json_each(?))
+                                   THEN '{}' ELSE data END
       WHERE id = ?`,
-  ).run(resendId, nowSeconds, id);
+  ).run(resendId, nowSeconds, JSON.stringify(LINK_TEMPLATES), id);
 }
 
 /** Records a failed attempt; the row is retried at `retryAt`, or given up when null. */

@@ -384,4 +384,32 @@ describe("deleting the account", () => {
       [],
     );
   });
+
+  it("drops email still waiting to reach a deleted reader", async () => {
+    const fault = (init: RequestInit) =>
+      fetch(`${stack.resendUrl}/_emulator/faults`, {
+        headers: { "content-type": "application/json" },
+        ...init,
+      });
+    await fault({ method: "POST", body: JSON.stringify({ kind: "error", status: 503 }) });
+    try {
+      const reader = await accounts.signUp();
+      const waiting = () =>
+        accounts.query(
+          "SELECT template FROM outbox WHERE to_address = ? AND status = 'pending'",
+          reader.email,
+        );
+      expect(waiting()).toEqual([{ template: "verify-email" }]);
+
+      const response = await accounts.postJson(
+        "/api/account/delete",
+        { currentPassword: PASSWORD },
+        reader.cookie,
+      );
+      expect(response.status).toBe(200);
+      expect(waiting()).toEqual([]);
+    } finally {
+      await fault({ method: "DELETE" });
+    }
+  });
 });

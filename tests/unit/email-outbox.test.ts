@@ -98,6 +98,31 @@ describe("the email outbox", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("keeps no sign-in link in the database once its email is sent", async () => {
+    const { db, options, calls } = setup([accepted("email_1"), accepted("email_2")]);
+    const link = "https://stacker.example/login/link/#token=secret-token-value";
+    queueEmail(
+      db,
+      {
+        to: "mara@example.com",
+        template: "sign-in-link",
+        data: { email: "mara@example.com", url: link, expiresAt: "2026-01-01T00:00:00Z" },
+        idempotencyKey: "sign-in:t1",
+      },
+      1000,
+    );
+
+    expect(await deliverDueEmails(options, 1000)).toBe(2);
+    expect(calls.map((call) => call.payload.text).join("")).toContain(link);
+    const rows = db.prepare("SELECT template, data, rendered FROM outbox").all();
+    expect(JSON.stringify(rows)).not.toContain("secret-token-value");
+    expect(rows).toContainEqual({
+      template: "welcome",
+      data: JSON.stringify({ email: "mara@example.com" }),
+      rendered: null,
+    });
+  });
+
   it("retries a refused send later with backoff, recording the error", async () => {
     const { options, calls, row } = setup([refused, accepted("email_9")]);
 
