@@ -6,6 +6,8 @@ export default defineNitroConfig({
   srcDir: "server",
   compatibilityDate: "2026-11-01",
   preset: "node-server",
+  // Nitro's Node server with JSON log lines; see server/entry.ts.
+  entry: "~/entry",
   imports: false,
   output: { dir: process.env.TIERWALL_OUTPUT_DIR ?? ".output" },
   buildDir: process.env.TIERWALL_BUILD_DIR ?? ".nitro",

@@ -107,11 +107,21 @@ export interface ServerProcess {
 export async function startServer(
   outputDir: string,
   env: Record<string, string>,
-  options: { inheritOutput?: boolean; timeoutMs?: number } = {},
+  options: {
+    inheritOutput?: boolean;
+    timeoutMs?: number;
+    /** Runs this many server processes under `scripts/cluster.ts` instead of one. */
+    workers?: number;
+  } = {},
 ): Promise<ServerProcess> {
   const port = env.PORT ?? "3000";
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [resolve(outputDir, "server/index.mjs")], {
+  const entry = resolve(outputDir, "server/index.mjs");
+  const args = options.workers
+    ? ["--import", "tsx", resolve(repoRoot, "scripts/cluster.ts"), "--entry", entry]
+    : [entry];
+  if (options.workers) env = { ...env, TIERWALL_WORKERS: String(options.workers) };
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: "production", ...env },
     stdio: options.inheritOutput

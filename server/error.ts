@@ -5,8 +5,8 @@ import { defineNitroErrorHandler } from "nitropack/runtime";
 /**
  * Nitro's production error answer, with the reason phrase that belongs to the
  * status ("Forbidden", not "Server Error") when the code that threw gave none.
- * Nitro's own handler logs unexpected errors in full and answers them with a
- * bare "Server Error", never with the error's message or stack.
+ * Nitro's own handler answers unexpected errors with a bare "Server Error",
+ * never with the error's message or stack.
  */
 export default defineNitroErrorHandler(async (error, event, { defaultHandler }) => {
   const statusCode = error.statusCode || 500;
@@ -14,7 +14,9 @@ export default defineNitroErrorHandler(async (error, event, { defaultHandler }) 
     error.statusMessage = STATUS_CODES[statusCode] ?? "Error";
   }
 
-  const answer = await defaultHandler(error, event);
+  // Silent: server/plugins/request-log.ts logs unexpected errors as JSON,
+  // without the query string Nitro's own line would print.
+  const answer = await defaultHandler(error, event, { silent: true });
   setResponseHeaders(event, answer.headers);
   setResponseStatus(event, answer.status, answer.statusText);
   return send(event, JSON.stringify(answer.body, null, 2));

@@ -1,5 +1,6 @@
 import { getRequestHeader, type H3Event, readRawBody } from "h3";
 import qs from "qs";
+import type { z } from "zod";
 import { StripeApiError } from "./errors.ts";
 
 /*
@@ -87,4 +88,28 @@ export function readTextList(body: ControlBody, name: string): string[] | undefi
     return list;
   }
   throw badField(name, "a list of strings");
+}
+
+/**
+ * A body checked against a zod schema; the first problem answers 400 naming
+ * the field, e.g. "count must be between 1 and 10000." Schemas of form-encoded
+ * bodies should accept numbers as strings too (`controlNumber`).
+ */
+export function parseControlBody<S extends z.ZodType>(
+  body: ControlBody,
+  schema: S,
+): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+
+  const issue = result.error.issues[0];
+  const name = issue?.path.map(String).join(".") || "body";
+  throw new StripeApiError(400, `${name}: ${issue?.message ?? "invalid"}.`, {
+    param: name,
+  });
+}
+
+/** A number that may arrive as a form field's string. */
+export function controlNumber(value: unknown): unknown {
+  return typeof value === "string" && value.trim() ? Number(value) : value;
 }

@@ -34,6 +34,24 @@
  *   POST /_emulator/webhooks/drop   { "event_ids"? }
  *        Held deliveries (all, or those of the listed events) become "dropped"
  *        and are never sent: { dropped: n }.
+ *   POST /_emulator/webhooks/burst   { "count", "mix"?, "concurrency"?, "duplicates"?, "customers"? }
+ *        Records `count` (1–10,000) real events about existing subscriptions
+ *        (all, or those of the listed customers, taken in turn) and sends them
+ *        to every endpoint that wants their type, up to `concurrency` (default
+ *        32) first attempts in flight at once; failures go on to the usual
+ *        retries. `mix` weighs the types, e.g. { "customer.subscription.updated":
+ *        6, "invoice.paid": 3, "customer.updated": 1 } (default: updated only):
+ *        customer.subscription.* carries the subscription, invoice.* its latest
+ *        invoice, customer.created/updated its customer; types burst.ts cannot
+ *        make answer 400. `duplicates` events get a second delivery, sent right
+ *        behind the first, so both are usually in flight at once. Answers once every
+ *        delivery succeeded or ran out of retries: { events, deliveries,
+ *        duplicates, undelivered, concurrency, types, event_ids, succeeded,
+ *        failed, attempts, retries, non_2xx, connection_errors, first_sent_at,
+ *        last_success_at, duration_ms, events_per_second, latency_ms: { p50,
+ *        p90, p99, max } } (times in ms; latency from a delivery's first
+ *        attempt to its 2xx). Of the settings, only `copies` applies to a
+ *        burst: it is neither held nor delayed.
  *   POST /_emulator/outage   { "api": boolean }
  *        While on, every /v1 request answers 500 with an `api_error` ("Stripe is
  *        unavailable (emulated outage)") and `Stripe-Should-Retry: false`;
@@ -84,6 +102,7 @@ import {
   type Router,
   setResponseStatus,
 } from "h3";
+import { deliverBurst } from "./burst.ts";
 import { seedCatalog } from "./catalog.ts";
 import { completeCheckoutSession, presentSession, requireSession } from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
@@ -224,6 +243,7 @@ export function registerControlRoutes(router: Router, ctx: EmulatorContext): voi
   router.get("/_emulator/webhooks/held", control(ctx, listHeld));
   router.post("/_emulator/webhooks/release", control(ctx, releaseHeld));
   router.post("/_emulator/webhooks/drop", control(ctx, dropHeld));
+  router.post("/_emulator/webhooks/burst", control(ctx, deliverBurst));
   router.post("/_emulator/outage", control(ctx, setOutage));
   router.post("/_emulator/reset", control(ctx, reset));
   router.get(

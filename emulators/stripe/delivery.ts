@@ -29,6 +29,10 @@ function succeeded(attempt: DeliveryAttempt): boolean {
   return attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
 }
 
+function isFinished(delivery: Delivery): boolean {
+  return delivery.state === "succeeded" || delivery.state === "failed";
+}
+
 function endpointWants(endpoint: StoredWebhookEndpoint, type: string): boolean {
   if (endpoint.status !== "enabled") return false;
   return endpoint.enabled_events.includes("*") || endpoint.enabled_events.includes(type);
@@ -54,6 +58,15 @@ export const DEFAULT_DELIVERY_SETTINGS: Readonly<DeliverySettings> = {
 export interface SentDelivery {
   delivery: Delivery;
   result: DeliveryAttempt | null;
+}
+
+/** When one delivery of a burst went out and when it finished, retries included. */
+export interface BurstDelivery {
+  delivery: Delivery;
+  /** Unix ms of the first attempt; null when it was never sent. */
+  firstSentAt: number | null;
+  /** Unix ms when it succeeded or ran out of retries; null when it never did. */
+  finishedAt: number | null;
 }
 
 interface SignedRequest {
@@ -83,6 +96,10 @@ export class WebhookDeliveries {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private waiters: (() => void)[] = [];
+  /** Deliveries whose end a burst awaits, by delivery id. */
+  private readonly endWaiters = new Map<string, () => void>();
+  /** While set, new events are collected here instead of being delivered. */
+  private captured: StoredEvent[] | null = null;
   private settings: DeliverySettings = { ...DEFAULT_DELIVERY_SETTINGS };
 
   constructor(
@@ -99,6 +116,10 @@ export class WebhookDeliveries {
 
   /** Creates one delivery per interested endpoint and starts sending, or holds it. */
   enqueue(event: StoredEvent): void {
+    if (this.captured) {
+      this.captured.push(event);
+      return;
+    }
     const state = this.settings.hold ? "held" : "pending";
     for (const endpoint of this.endpointsFor(event)) {
       const delivery = this.createDelivery(event, endpoint, state);
@@ -159,6 +180,69 @@ export class WebhookDeliveries {
     return sent;
   }
 
+  /**
+   * Runs `create`, which records events the usual way (`emitEvent`), and
+   * answers those events without delivering them, for `sendBurst` to send.
+   * `create` must be synchronous, so no other event is caught.
+   */
+  captureEvents(create: () => void): StoredEvent[] {
+    const captured: StoredEvent[] = [];
+    this.captured = captured;
+    try {
+      create();
+    } finally {
+      this.captured = null;
+    }
+    return captured;
+  }
+
+  /** One new pending delivery of `event` per endpoint that wants its type. */
+  createDeliveries(event: StoredEvent): Delivery[] {
+    const created = this.endpointsFor(event).map((endpoint) =>
+      this.createDelivery(event, endpoint, "pending"),
+    );
+    this.updatePendingCount(event.id);
+    return created;
+  }
+
+  /**
+   * Sends pending deliveries in the given order, with up to `concurrency`
+   * first attempts in flight at once and outside the endpoints' queues. A
+   * failed attempt goes on to the usual retries, which do not hold a slot.
+   * Resolves once every delivery succeeded or ran out of retries.
+   */
+  async sendBurst(
+    deliveries: readonly Delivery[],
+    concurrency: number,
+  ): Promise<BurstDelivery[]> {
+    const sent = deliveries.map((delivery): BurstDelivery => {
+      return { delivery, firstSentAt: null, finishedAt: null };
+    });
+    const ended = sent.map((entry) => this.untilEnded(entry));
+
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let entry = sent[next++]; entry; entry = sent[next++]) {
+        await this.attempt(entry.delivery);
+        entry.firstSentAt = entry.delivery.attempts[0]?.at ?? null;
+      }
+    };
+    const workers = Math.max(1, Math.min(concurrency, sent.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    await Promise.all(ended);
+    return sent;
+  }
+
+  /** Resolves when the delivery succeeds or fails for good, or sending stops. */
+  private untilEnded(entry: BurstDelivery): Promise<void> {
+    return new Promise((resolve) => {
+      this.endWaiters.set(entry.delivery.id, () => {
+        if (isFinished(entry.delivery)) entry.finishedAt = Date.now();
+        resolve();
+      });
+    });
+  }
+
   /** Resolves true once no delivery is pending, or false after `timeoutMs`. */
   settled(timeoutMs: number): Promise<boolean> {
     if (this.pendingCount() === 0) return Promise.resolve(true);
@@ -185,6 +269,8 @@ export class WebhookDeliveries {
     this.timers.clear();
     this.queues.clear();
     this.settings = { ...DEFAULT_DELIVERY_SETTINGS };
+    for (const end of [...this.endWaiters.values()]) end();
+    this.endWaiters.clear();
     this.notifyIfIdle();
   }
 
@@ -268,7 +354,14 @@ export class WebhookDeliveries {
     );
     this.updatePendingCount(delivery.eventId);
     this.store.markChanged();
+    if (isFinished(delivery)) this.notifyEnded(delivery.id);
     this.notifyIfIdle();
+  }
+
+  private notifyEnded(deliveryId: string): void {
+    const end = this.endWaiters.get(deliveryId);
+    this.endWaiters.delete(deliveryId);
+    end?.();
   }
 
   private later(delayMs: number, run: () => void): void {

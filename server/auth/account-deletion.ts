@@ -57,7 +57,7 @@ export async function deleteAccount(
        )`,
     ).run(reader.id, reader.id);
     db.prepare("DELETE FROM user WHERE id = ?").run(reader.id);
-  })();
+  }).immediate();
   logInfo("auth", `reader ${reader.id} deleted their account (${canceled} canceled)`);
   return { ok: true, canceled };
 }

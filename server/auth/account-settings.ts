@@ -54,7 +54,7 @@ export async function changePassword(
     );
     deleteReaderSessions(db, reader.id);
     invalidateTokens(db, reader.id, ["sign-in", "password-reset"]);
-  })();
+  }).immediate();
 
   logInfo("auth", `reader ${reader.id} changed their password`);
   return { ok: true };
@@ -99,7 +99,9 @@ export async function requestEmailChange(
     return { ok: true };
   }
 
-  db.transaction(() => sendEmailChangeLink(db, reader.id, change.newEmail, nowSeconds))();
+  db.transaction(() =>
+    sendEmailChangeLink(db, reader.id, change.newEmail, nowSeconds),
+  ).immediate();
   logInfo("auth", `reader ${reader.id} asked to move to a new address`);
   return { ok: true };
 }

@@ -160,7 +160,7 @@ function insertReader(
     return true;
   });
 
-  if (!insert()) return null;
+  if (!insert.immediate()) return null;
   return { id, email, emailVerified: false, stripeCustomerId: null };
 }
 

@@ -1,7 +1,15 @@
 import { BetterSqlite3Adapter } from "@lucia-auth/adapter-sqlite";
-import { Cookie, Lucia, type Session, TimeSpan } from "lucia";
+import {
+  Cookie,
+  type DatabaseSession,
+  type DatabaseUser,
+  Lucia,
+  type Session,
+  TimeSpan,
+} from "lucia";
 import tierwall from "../../tierwall.config.ts";
-import { useDb } from "../db/database.ts";
+import type { ReaderHoldings } from "../billing/entitlements.ts";
+import { type Db, prepared, useDb } from "../db/database.ts";
 import type { Reader } from "./types.ts";
 
 /**
@@ -10,7 +18,8 @@ import type { Reader } from "./types.ts";
  * sent again) once it is past half its life, so an active reader stays signed in.
  */
 
-type ReaderAttributes = Omit<Reader, "id">;
+/** The reader, and what they hold, which decides their tier (see the adapter below). */
+type ReaderAttributes = Omit<Reader, "id"> & { holdings: ReaderHoldings };
 type TierwallLucia = Lucia<Record<never, never>, ReaderAttributes>;
 
 declare module "lucia" {
@@ -20,9 +29,13 @@ declare module "lucia" {
       email: string;
       email_verified: number;
       stripe_customer_id: string | null;
+      holdings: ReaderHoldings;
     };
   }
 }
+
+/** Filled by isSecureSite() on first call, which the cookie settings below make. */
+let secureSite: boolean | undefined;
 
 /** The cookie's name on a plain-http site (local development, the tests). */
 export const PLAIN_SESSION_COOKIE_NAME = "tierwall_session";
@@ -49,9 +62,97 @@ export function useLucia(): TierwallLucia {
   return instance;
 }
 
+/**
+ * Lucia's SQLite adapter, except for the read every signed-in request makes.
+ * The stock adapter compiles and runs two queries for the session and its
+ * reader; here one query, compiled once per connection, returns the session,
+ * the reader and what the reader holds (subscriptions, complimentary grant),
+ * so that a gated page learns the reader's tier without another round. The
+ * holdings are read fresh on every request, never kept. A session whose
+ * reader is gone comes back without one, and Lucia deletes it.
+ */
+export class ReaderSessionAdapter extends BetterSqlite3Adapter {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    super(db, { user: "user", session: "session" });
+    this.#db = db;
+  }
+
+  override async getSessionAndUser(
+    sessionId: string,
+  ): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+    const rows = prepared(this.#db, selectSessionReaderHoldings).all(
+      sessionId,
+    ) as SessionReaderRow[];
+    const first = rows[0];
+    if (!first) return [null, null];
+
+    const session = {
+      id: first.id,
+      userId: first.user_id,
+      expiresAt: new Date(first.expires_at * 1000),
+      attributes: {},
+    };
+    if (first.reader_id === null) return [session, null];
+    return [session, { id: first.reader_id, attributes: toReaderRow(first, rows) }];
+  }
+}
+
+/** One row per subscription of the reader (one row, its columns null, for none). */
+const selectSessionReaderHoldings = `SELECT s.id, s.user_id, s.expires_at,
+    u.id AS reader_id, u.email, u.email_verified, u.stripe_customer_id,
+    sub.tier AS sub_tier, sub.status AS sub_status, sub.cancel_at AS sub_cancel_at,
+    sub.past_due_since AS sub_past_due_since,
+    ca.tier AS grant_tier, ca.until AS grant_until
+  FROM session s
+  LEFT JOIN user u ON u.id = s.user_id
+  LEFT JOIN subscription sub ON sub.user_id = u.id
+  LEFT JOIN complimentary_access ca ON ca.user_id = u.id
+  WHERE s.id = ?`;
+
+interface SessionReaderRow {
+  id: string;
+  user_id: string;
+  expires_at: number;
+  reader_id: string | null;
+  email: string;
+  email_verified: number;
+  stripe_customer_id: string | null;
+  sub_tier: string | null;
+  sub_status: string;
+  sub_cancel_at: number | null;
+  sub_past_due_since: number | null;
+  grant_tier: string | null;
+  grant_until: number | null;
+}
+
+function toReaderRow(
+  first: SessionReaderRow,
+  rows: readonly SessionReaderRow[],
+): DatabaseUser["attributes"] {
+  const subscriptions = rows
+    .filter((row) => row.sub_tier !== null)
+    .map((row) => ({
+      tier: row.sub_tier as string,
+      status: row.sub_status,
+      cancelAt: row.sub_cancel_at,
+      pastDueSince: row.sub_past_due_since,
+    }));
+  const complimentary =
+    first.grant_tier === null
+      ? null
+      : { tier: first.grant_tier, until: first.grant_until };
+  return {
+    email: first.email,
+    email_verified: first.email_verified,
+    stripe_customer_id: first.stripe_customer_id,
+    holdings: { subscriptions, complimentary },
+  };
+}
+
 function createLucia(): TierwallLucia {
-  const adapter = new BetterSqlite3Adapter(useDb(), { user: "user", session: "session" });
-  return new Lucia(adapter, {
+  return new Lucia(new ReaderSessionAdapter(useDb()), {
     sessionExpiresIn: new TimeSpan(30, "d"),
     sessionCookie: {
       name: SESSION_COOKIE_NAME,
@@ -61,16 +162,19 @@ function createLucia(): TierwallLucia {
       email: row.email,
       emailVerified: row.email_verified === 1,
       stripeCustomerId: row.stripe_customer_id,
+      holdings: row.holdings,
     }),
   });
 }
 
 /**
  * The cookie is marked Secure from the configured site URL, not from the request:
- * behind a TLS-terminating proxy every request arrives as plain http.
+ * behind a TLS-terminating proxy every request arrives as plain http. The URL
+ * is fixed for the life of the process, so it is parsed once.
  */
 export function isSecureSite(): boolean {
-  return new URL(tierwall.site.url).protocol === "https:";
+  secureSite ??= new URL(tierwall.site.url).protocol === "https:";
+  return secureSite;
 }
 
 /**

@@ -41,7 +41,7 @@ export function requestPasswordReset(
   const reader = findReaderByEmail(db, email);
   if (!reader) return { ok: true };
 
-  db.transaction(() => sendPasswordResetLink(db, reader, nowSeconds))();
+  db.transaction(() => sendPasswordResetLink(db, reader, nowSeconds)).immediate();
   logInfo("auth", `password reset link sent to reader ${reader.id}`);
   return { ok: true };
 }
@@ -59,20 +59,22 @@ export async function completePasswordReset(
   if (!found.ok) return found;
   const passwordHash = await hashPassword(newPassword);
 
-  const outcome = db.transaction((): LinkUseOutcome => {
-    const lookup = consumeToken(db, token, ["password-reset"], nowSeconds);
-    if (!lookup.ok) return lookup;
+  const outcome = db
+    .transaction((): LinkUseOutcome => {
+      const lookup = consumeToken(db, token, ["password-reset"], nowSeconds);
+      if (!lookup.ok) return lookup;
 
-    const { userId } = lookup.record;
-    db.prepare("UPDATE user SET password_hash = ? WHERE id = ?").run(
-      passwordHash,
-      userId,
-    );
-    deleteReaderSessions(db, userId);
-    invalidateTokens(db, userId, ["sign-in", "password-reset"]);
-    markEmailVerified(db, userId, nowSeconds);
-    return { ok: true, readerId: userId };
-  })();
+      const { userId } = lookup.record;
+      db.prepare("UPDATE user SET password_hash = ? WHERE id = ?").run(
+        passwordHash,
+        userId,
+      );
+      deleteReaderSessions(db, userId);
+      invalidateTokens(db, userId, ["sign-in", "password-reset"]);
+      markEmailVerified(db, userId, nowSeconds);
+      return { ok: true, readerId: userId };
+    })
+    .immediate();
   if (!outcome.ok) return outcome;
 
   // The owner of the mailbox is back in: lift a lock that guessing caused.

@@ -140,9 +140,20 @@ function bucketFor(policy: RateLimitPolicy, key: string): string {
 /**
  * Counts one attempt against every bucket, unless one of them is already full:
  * then nothing is counted and the longest wait comes back. Check and count run
- * with no await in between, so parallel requests cannot all slip through.
+ * in one immediate transaction, so parallel requests cannot all slip through,
+ * in this process or another server process on the same database: the write
+ * lock is taken before the counters are read (a read-then-write transaction
+ * that took it later could fail with SQLITE_BUSY instead of waiting).
  */
 export function takeRateLimitHits(
+  db: Db,
+  buckets: readonly (readonly [RateLimitPolicy, string])[],
+  nowSeconds: number,
+): RateLimitVerdict {
+  return db.transaction(() => countHits(db, buckets, nowSeconds)).immediate();
+}
+
+function countHits(
   db: Db,
   buckets: readonly (readonly [RateLimitPolicy, string])[],
   nowSeconds: number,

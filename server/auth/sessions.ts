@@ -1,6 +1,8 @@
 import { getCookie, getResponseHeader, type H3Event, setResponseHeader } from "h3";
 import type { Cookie, Session, User } from "lucia";
+import type { ReaderHoldings } from "../billing/entitlements.ts";
 import type { Db } from "../db/database.ts";
+import { noteEdgeSignIn } from "../edge/sync.ts";
 import {
   blankCookieNamed,
   isSecureSite,
@@ -19,9 +21,11 @@ import type { Reader, ReaderSession } from "./types.ts";
 export interface RequestAuth {
   reader: Reader | null;
   session: ReaderSession | null;
+  /** What the reader holds, read with the session: the inputs of their tier. */
+  holdings: ReaderHoldings | null;
 }
 
-const signedOut: RequestAuth = { reader: null, session: null };
+const signedOut: RequestAuth = { reader: null, session: null, holdings: null };
 
 /**
  * Validates the request's session cookie. A session past half its life comes
@@ -41,7 +45,11 @@ export async function authenticateRequest(event: H3Event): Promise<RequestAuth> 
     return signedOut;
   }
   if (session.fresh) setSessionCookie(event, sessionCookieFor(session));
-  return { reader: toReader(user), session: toReaderSession(session) };
+  return {
+    reader: toReader(user),
+    session: toReaderSession(session),
+    holdings: user.holdings,
+  };
 }
 
 /**
@@ -58,6 +66,7 @@ export async function startSession(
 
   const session = await lucia.createSession(readerId, {});
   setSessionCookie(event, sessionCookieFor(session));
+  noteEdgeSignIn(event, readerId);
   return toReaderSession(session);
 }
 

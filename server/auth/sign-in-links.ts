@@ -44,7 +44,7 @@ export function requestSignInLink(
   const reader = findReaderByEmail(db, email);
   if (!reader) return { ok: true };
 
-  db.transaction(() => sendSignInLink(db, reader, next, nowSeconds))();
+  db.transaction(() => sendSignInLink(db, reader, next, nowSeconds)).immediate();
   logInfo("auth", `sign-in link sent to reader ${reader.id}`);
   return { ok: true };
 }
@@ -55,11 +55,13 @@ export function redeemSignInLink(
   token: string,
   nowSeconds: number,
 ): LinkUseOutcome {
-  return db.transaction((): LinkUseOutcome => {
-    const lookup = consumeToken(db, token, ["sign-in"], nowSeconds);
-    if (!lookup.ok) return lookup;
+  return db
+    .transaction((): LinkUseOutcome => {
+      const lookup = consumeToken(db, token, ["sign-in"], nowSeconds);
+      if (!lookup.ok) return lookup;
 
-    markEmailVerified(db, lookup.record.userId, nowSeconds);
-    return { ok: true, readerId: lookup.record.userId };
-  })();
+      markEmailVerified(db, lookup.record.userId, nowSeconds);
+      return { ok: true, readerId: lookup.record.userId };
+    })
+    .immediate();
 }

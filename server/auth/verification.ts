@@ -51,7 +51,7 @@ export function resendVerificationLink(
   );
   if (limit.limited) return { ok: false, reason: "rate-limited", ...limit };
 
-  db.transaction(() => sendVerificationLink(db, reader, nowSeconds))();
+  db.transaction(() => sendVerificationLink(db, reader, nowSeconds)).immediate();
   return { ok: true, sent: true };
 }
 
@@ -61,21 +61,23 @@ export function confirmEmailLink(
   token: string,
   nowSeconds: number,
 ): EmailLinkOutcome {
-  return db.transaction((): EmailLinkOutcome => {
-    const lookup: TokenLookup = consumeToken(
-      db,
-      token,
-      ["verify-email", "change-email"],
-      nowSeconds,
-    );
-    if (!lookup.ok) return lookup;
+  return db
+    .transaction((): EmailLinkOutcome => {
+      const lookup: TokenLookup = consumeToken(
+        db,
+        token,
+        ["verify-email", "change-email"],
+        nowSeconds,
+      );
+      if (!lookup.ok) return lookup;
 
-    const { record } = lookup;
-    if (record.purpose === "change-email")
-      return moveToNewAddress(db, record, nowSeconds);
-    markEmailVerified(db, record.userId, nowSeconds);
-    return { ok: true, kind: "verified", readerId: record.userId };
-  })();
+      const { record } = lookup;
+      if (record.purpose === "change-email")
+        return moveToNewAddress(db, record, nowSeconds);
+      markEmailVerified(db, record.userId, nowSeconds);
+      return { ok: true, kind: "verified", readerId: record.userId };
+    })
+    .immediate();
 }
 
 /**

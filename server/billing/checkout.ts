@@ -57,15 +57,19 @@ export async function startCheckout(
     };
   }
 
-  return readerQueue.run(reader.id, async () => {
-    const customerId = await ensureStripeCustomer(reader, db);
-    await expireOpenSessions(customerId);
-    const session = await useStripe().checkout.sessions.create(
-      checkoutParams(reader.id, customerId, priceId),
-    );
-    if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
-    return { kind: "redirect", url: session.url };
-  });
+  return readerQueue.run(
+    reader.id,
+    async () => {
+      const customerId = await ensureStripeCustomer(reader, db);
+      await expireOpenSessions(customerId);
+      const session = await useStripe().checkout.sessions.create(
+        checkoutParams(reader.id, customerId, priceId),
+      );
+      if (!session.url) throw new Error(`checkout session ${session.id} has no URL`);
+      return { kind: "redirect", url: session.url };
+    },
+    db,
+  );
 }
 
 function tierOutranks(
@@ -76,8 +80,12 @@ function tierOutranks(
   return tierRank(tiers, a) > tierRank(tiers, b);
 }
 
-/** A reader's Checkouts start one at a time, so only the newest can be paid. */
-const readerQueue = new KeyedQueue();
+/**
+ * A reader's Checkouts start one at a time, in every server process, so only
+ * the newest can be paid, and the reader's Stripe customer is created once:
+ * the second Checkout finds the first one's customer linked.
+ */
+const readerQueue = new KeyedQueue("checkout");
 
 /**
  * Closes the reader's Checkout pages that are still open (another tab, an

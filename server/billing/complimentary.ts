@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Complimentary } from "../../lib/access.ts";
 import type { Tier } from "../../lib/config.ts";
 import { isPaidTier, tierName } from "../../lib/tiers.ts";
-import type { Db } from "../db/database.ts";
+import { type Db, prepared } from "../db/database.ts";
 
 /**
  * Complimentary access: a paid tier an operator gives a reader without Stripe
@@ -76,19 +76,21 @@ export function grantComplimentary(
   const user = findReader(db, request.email);
   if (!user) return { kind: "unknown-reader", email: request.email };
 
-  return db.transaction((): GrantOutcome => {
-    const replaced = readGrant(db, user.id);
-    db.prepare(
-      `INSERT INTO complimentary_access (user_id, tier, until, note, granted_at)
+  return db
+    .transaction((): GrantOutcome => {
+      const replaced = readGrant(db, user.id);
+      db.prepare(
+        `INSERT INTO complimentary_access (user_id, tier, until, note, granted_at)
        VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(user_id) DO UPDATE SET
          tier = excluded.tier, until = excluded.until,
          note = excluded.note, granted_at = excluded.granted_at`,
-    ).run(user.id, request.tier, request.until, request.note ?? null, nowSeconds);
-    const grant = readGrant(db, user.id);
-    if (!grant) throw new Error(`the grant for user ${user.id} was not stored`);
-    return { kind: "granted", grant, replaced };
-  })();
+      ).run(user.id, request.tier, request.until, request.note ?? null, nowSeconds);
+      const grant = readGrant(db, user.id);
+      if (!grant) throw new Error(`the grant for user ${user.id} was not stored`);
+      return { kind: "granted", grant, replaced };
+    })
+    .immediate();
 }
 
 export function revokeComplimentary(db: Db, email: string): RevokeOutcome {
@@ -115,9 +117,10 @@ export function readActiveComplimentary(
   userId: string,
   nowSeconds: number,
 ): Complimentary | null {
-  const row = db
-    .prepare("SELECT tier, until FROM complimentary_access WHERE user_id = ?")
-    .get(userId) as { tier: string; until: number | null } | undefined;
+  const row = prepared(
+    db,
+    "SELECT tier, until FROM complimentary_access WHERE user_id = ?",
+  ).get(userId) as { tier: string; until: number | null } | undefined;
   if (!row || (row.until !== null && row.until <= nowSeconds)) return null;
   return { tier: row.tier, until: row.until };
 }

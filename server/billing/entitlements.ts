@@ -2,11 +2,12 @@ import {
   type AccessState,
   type Complimentary,
   resolveEffectiveTier,
+  type SubscriptionAccess,
   subscriptionAccess,
 } from "../../lib/access.ts";
 import { isPaidTier } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
-import type { Db } from "../db/database.ts";
+import { type Db, prepared } from "../db/database.ts";
 import { readActiveComplimentary } from "./complimentary.ts";
 
 /**
@@ -50,37 +51,54 @@ interface SubscriptionRow {
   past_due_since: number | null;
 }
 
+const selectSubscriptions = `SELECT id, status, tier, price_id, billing_interval,
+    cancel_at_period_end, current_period_end, cancel_at, past_due_since
+  FROM subscription WHERE user_id = ? ORDER BY stripe_created DESC`;
+
 export function readEntitlement(
   db: Db,
   userId: string,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): ReaderEntitlement {
-  const rows = db
-    .prepare(
-      `SELECT id, status, tier, price_id, billing_interval, cancel_at_period_end,
-              current_period_end, cancel_at, past_due_since
-         FROM subscription WHERE user_id = ? ORDER BY stripe_created DESC`,
-    )
-    .all(userId) as SubscriptionRow[];
+  const rows = prepared(db, selectSubscriptions).all(userId) as SubscriptionRow[];
 
   const graceDays = tierwall.billing.pastDueGraceDays;
   const summaries = rows.map((row) => summarize(row, nowSeconds, graceDays));
   const complimentary = readGrantedTier(db, userId, nowSeconds);
-  const tier = resolveEffectiveTier(
-    tierwall.tiers,
-    rows.map((row) => ({
-      tier: row.tier,
-      status: row.status,
-      cancelAt: row.cancel_at,
-      pastDueSince: row.past_due_since,
-    })),
+  const tier = resolveReaderTier(
+    { subscriptions: rows.map(toSubscriptionAccess), complimentary },
     nowSeconds,
-    graceDays,
-    complimentary,
   );
 
   const subscription = summaries.find((s) => s.access !== "none") ?? summaries[0] ?? null;
   return { tier, subscription, complimentary, notice: paymentNotice(subscription) };
+}
+
+/**
+ * What a reader holds as stored: the inputs of their effective tier. The
+ * middleware gets them with the session (server/auth/lucia.ts), in one query.
+ */
+export interface ReaderHoldings {
+  subscriptions: SubscriptionAccess[];
+  /** The reader's grant, running or not. */
+  complimentary: Complimentary | null;
+}
+
+/** The tier a reader's holdings open right now: the rules of lib/access.ts. */
+export function resolveReaderTier(
+  holdings: ReaderHoldings,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): string {
+  const grant = holdings.complimentary;
+  const running = grant && (grant.until === null || grant.until > nowSeconds);
+  const paid = running && isPaidTier(tierwall.tiers, grant.tier) ? grant : null;
+  return resolveEffectiveTier(
+    tierwall.tiers,
+    holdings.subscriptions,
+    nowSeconds,
+    tierwall.billing.pastDueGraceDays,
+    paid,
+  );
 }
 
 /**
@@ -108,6 +126,15 @@ function readGrantedTier(
   return grant && isPaidTier(tierwall.tiers, grant.tier) ? grant : null;
 }
 
+function toSubscriptionAccess(row: SubscriptionRow): SubscriptionAccess {
+  return {
+    tier: row.tier,
+    status: row.status,
+    cancelAt: row.cancel_at,
+    pastDueSince: row.past_due_since,
+  };
+}
+
 function summarize(
   row: SubscriptionRow,
   now: number,
@@ -122,15 +149,6 @@ function summarize(
     cancelAtPeriodEnd: row.cancel_at_period_end === 1,
     currentPeriodEnd: row.current_period_end,
     cancelAt: row.cancel_at,
-    access: subscriptionAccess(
-      {
-        tier: row.tier,
-        status: row.status,
-        cancelAt: row.cancel_at,
-        pastDueSince: row.past_due_since,
-      },
-      now,
-      graceDays,
-    ),
+    access: subscriptionAccess(toSubscriptionAccess(row), now, graceDays),
   };
 }

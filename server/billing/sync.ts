@@ -72,10 +72,14 @@ export function syncCustomerWith<T>(
   db: Db,
   apply: (snapshot: CustomerSnapshot) => T,
 ): Promise<T> {
-  return customerQueue.run(customerId, async () => {
-    const snapshot = await fetchCustomerSnapshot(customerId);
-    return db.transaction(() => apply(snapshot))();
-  });
+  return customerQueue.run(
+    customerId,
+    async () => {
+      const snapshot = await fetchCustomerSnapshot(customerId);
+      return db.transaction(() => apply(snapshot)).immediate();
+    },
+    db,
+  );
 }
 
 export async function fetchCustomerSnapshot(
@@ -302,4 +306,4 @@ function removeUnlisted(
     .run(customerId, keep).changes;
 }
 
-const customerQueue = new KeyedQueue();
+const customerQueue = new KeyedQueue("sync");

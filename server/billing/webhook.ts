@@ -125,7 +125,7 @@ async function applyEvent(db: Db, event: Stripe.Event): Promise<WebhookOutcome> 
 }
 
 function recordOnly(db: Db, event: EventSummary, detail: string): WebhookOutcome {
-  const recorded = db.transaction(() => recordEvent(db, event))();
+  const recorded = db.transaction(() => recordEvent(db, event)).immediate();
   return recorded ? { kind: "applied", event, detail } : { kind: "duplicate", event };
 }
 

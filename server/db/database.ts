@@ -4,13 +4,35 @@ import Database from "better-sqlite3";
 import { migrations } from "./migrations.ts";
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 let instance: Db | undefined;
+const statements = new WeakMap<Db, Map<string, Statement>>();
 
 /** The process's one database connection, opened and migrated on first use. */
 export function useDb(): Db {
   instance ??= openDatabase(process.env.DATABASE_PATH ?? "data/tierwall.db");
   return instance;
+}
+
+/**
+ * The statement for `sql`, compiled once per connection and then reused. Every
+ * request runs the same few queries (session, subscriptions), and compiling the
+ * SQL costs more than running them. For `get`, `all` and `run`: a statement
+ * being iterated cannot run again until the iteration ends.
+ */
+export function prepared(db: Db, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
 }
 
 export function openDatabase(path: string): Db {

@@ -156,4 +156,19 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
       ALTER TABLE subscription ADD COLUMN latest_invoice_id TEXT;
     `,
   },
+  {
+    id: 7,
+    name: "leases shared by server processes",
+    sql: `
+      -- A named lease held by one server process at a time, e.g. the right to
+      -- start a Checkout for one reader (server/billing/queue.ts). It lapses at
+      -- expires_at (unix milliseconds) unless its holder renews it, so a process
+      -- that dies holding one blocks the others only briefly.
+      CREATE TABLE lease (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

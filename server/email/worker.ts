@@ -69,8 +69,12 @@ export interface EmailWorkerOptions {
 }
 
 export interface EmailWorker {
-  /** Stops polling and waits for a delivery under way to finish. */
-  stop(): Promise<void>;
+  /**
+   * Stops polling and waits for a delivery under way to finish; then, for up
+   * to `drainMs`, delivers email already due (mail a request queued just
+   * before a shutdown goes out now rather than at the next start).
+   */
+  stop(drainMs?: number): Promise<void>;
 }
 
 /**
@@ -115,6 +119,16 @@ function readPositive(env: NodeJS.ProcessEnv, name: string, fallback: number): n
 }
 
 /**
+ * EMAIL_SHUTDOWN_DRAIN_MS: how long a stopping server keeps delivering email
+ * that is already due (default 5000; 0 stops after the delivery under way).
+ * Keep it well below NITRO_SHUTDOWN_TIMEOUT, which bounds the whole shutdown.
+ */
+export function readShutdownDrainMs(env: NodeJS.ProcessEnv = process.env): number {
+  if (env.EMAIL_SHUTDOWN_DRAIN_MS?.trim() === "0") return 0;
+  return readPositive(env, "EMAIL_SHUTDOWN_DRAIN_MS", 5000);
+}
+
+/**
  * How long a claimed row stays out of other attempts' way: twice the send
  * timeout, so it comes due again only when the attempt that claimed it can no
  * longer be running (its process died between sending and recording).
@@ -144,26 +158,62 @@ export function startEmailWorker(options: EmailWorkerOptions): EmailWorker {
 
   schedule();
   return {
-    async stop() {
+    async stop(drainMs = 0) {
       stopped = true;
       clearTimeout(timer);
       await running;
+      if (drainMs > 0) await drainDueEmails(options, Date.now() + drainMs);
     },
   };
 }
 
-/** Sends every email that is due now; returns how many were sent. */
+/**
+ * Delivers due email in batches until none is left or the deadline (epoch
+ * milliseconds) has passed. A send under way at the deadline is finished, not
+ * abandoned: its row is claimed, and cutting it short could only delay it.
+ * A failed attempt moves its row's next attempt into the future, so every
+ * batch is new mail and the loop ends.
+ */
+async function drainDueEmails(
+  options: EmailWorkerOptions,
+  deadlineMs: number,
+): Promise<void> {
+  try {
+    while (Date.now() < deadlineMs) {
+      const { tried } = await deliverBatch(options, nowOf(options), deadlineMs);
+      if (tried === 0) return;
+    }
+  } catch (error) {
+    logError("email", "the outbox could not be drained at shutdown", error);
+  }
+}
+
+/**
+ * Sends every email that is due now, one batch at most, and returns how many
+ * were sent. A row another server process claimed first is skipped.
+ */
 export async function deliverDueEmails(
   options: EmailWorkerOptions,
   nowSeconds: number,
 ): Promise<number> {
+  return (await deliverBatch(options, nowSeconds)).sent;
+}
+
+/** One batch of due email; with a deadline (epoch ms), no attempt starts after it. */
+async function deliverBatch(
+  options: EmailWorkerOptions,
+  nowSeconds: number,
+  deadlineMs = Number.POSITIVE_INFINITY,
+): Promise<{ tried: number; sent: number }> {
   const policy = options.policy ?? defaultDeliveryPolicy;
-  let sent = 0;
+  const counts = { tried: 0, sent: 0 };
   for (const row of listDueEmails(options.db, nowSeconds, BATCH_SIZE)) {
+    if (Date.now() >= deadlineMs) break;
     if (!claimEmail(options.db, row, nowSeconds, leaseSeconds(policy))) continue;
-    if (await deliverEmail(options, row, nowSeconds)) sent++;
+    counts.tried++;
+    if (await deliverEmail(options, row, nowSeconds)) counts.sent++;
   }
-  return sent;
+  return counts;
 }
 
 async function deliverEmail(

@@ -5,6 +5,7 @@ import type { Manifest } from "../../lib/manifest.ts";
 import { isKnownTier } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { logError, logInfo, logWarn } from "../log.ts";
+import { FileCache } from "./file-cache.ts";
 
 /**
  * The build the server is serving. DIST_DIR (default `dist`) is usually a
@@ -18,6 +19,8 @@ export interface Bundle {
   /** The resolved build folder, holding manifest.json, public/ and gated/. */
   root: string;
   manifest: Manifest;
+  /** This build's small files, once read (see file-cache.ts). */
+  files: FileCache;
 }
 
 export type BundleResult = { ok: true; bundle: Bundle } | { ok: false; reason: string };
@@ -68,7 +71,7 @@ async function refreshBundle(): Promise<BundleResult> {
   }
 
   announce(loaded?.bundle.manifest.buildId, manifest, root);
-  loaded = { bundle: { root, manifest }, fingerprint };
+  loaded = { bundle: { root, manifest, files: new FileCache() }, fingerprint };
   lastProblem = undefined;
   return { ok: true, bundle: loaded.bundle };
 }

@@ -22,6 +22,7 @@ import { logError } from "../log.ts";
 import { type Bundle, loadBundle } from "./bundle.ts";
 import { contentTypeFor } from "./content-type.ts";
 import { servingTier, withTierSwitch } from "./dev-view-as.ts";
+import { CACHEABLE_FILE_BYTES, type CachedFile } from "./file-cache.ts";
 import { filePathFor, parseRequestPath, resolveInside } from "./paths.ts";
 
 /**
@@ -36,7 +37,9 @@ import { filePathFor, parseRequestPath, resolveInside } from "./paths.ts";
  * that build's folder before a byte is sent. The open handle keeps the file
  * readable to the end even if newer builds arrive and this one is pruned
  * meanwhile; pruning waits long enough that a resolved build is still there
- * when its files are opened (see plugin/publish.ts).
+ * when its files are opened (see plugin/publish.ts). A small file is read whole
+ * before a byte is sent and kept in that build's memory cache (file-cache.ts);
+ * a larger one is streamed from its open handle.
  */
 
 const GATED_CACHE = "private, no-store";
@@ -88,17 +91,14 @@ async function serveGated(
   }
 
   if (canRead(tierwall.tiers, servingTier(event), route.tier)) {
-    const file = await openFile(join(bundle.root, "gated", route.tier), route.file);
+    const file = await openFile(bundle, join("gated", route.tier), route.file);
     if (file.kind === "file") return sendGatedFile(event, file);
     logError("site", `build ${bundle.manifest.buildId} lists ${route.file} but lacks it`);
     return serveNotFound(event, bundle, GATED_CACHE);
   }
 
   if (route.teaser) {
-    const teaser = await openFile(
-      join(bundle.root, "public"),
-      filePathFor(path.pathname),
-    );
+    const teaser = await openFile(bundle, "public", filePathFor(path.pathname));
     if (teaser.kind === "file") return sendGatedFile(event, teaser);
   }
   return refuseGated(event, route);
@@ -109,7 +109,7 @@ async function servePublic(
   bundle: Bundle,
   path: ParsedPath,
 ): Promise<unknown> {
-  const file = await openFile(join(bundle.root, "public"), filePathFor(path.pathname));
+  const file = await openFile(bundle, "public", filePathFor(path.pathname));
   if (file.kind === "directory" && !path.pathname.endsWith("/")) {
     return redirectToDirectory(event, path);
   }
@@ -125,7 +125,7 @@ async function serveNotFound(
   cacheControl: string,
 ): Promise<unknown> {
   setResponseStatus(event, 404);
-  const page = await openFile(join(bundle.root, "public"), "/404.html");
+  const page = await openFile(bundle, "public", "/404.html");
   if (page.kind === "file") return sendFile(event, page, cacheControl);
 
   setResponseHeader(event, "cache-control", cacheControl);
@@ -149,16 +149,46 @@ function redirectToDirectory(event: H3Event, path: ParsedPath): Promise<void> {
   return sendRedirect(event, `${path.rawPathname}/${query}`, 301);
 }
 
+/** A file to send: read whole (small files), or open for streaming. */
+type FoundFile = Omit<CachedFile, "body"> &
+  ({ body: Buffer } | { handle: FileHandle; size: number });
+
 type OpenedFile =
-  | { kind: "file"; handle: FileHandle; size: number; mtime: Date; contentType: string }
+  | ({ kind: "file" } & FoundFile)
   | { kind: "directory" }
   | { kind: "missing" };
 
-/** Opens a file inside `root`; the open handle keeps it readable across a build swap. */
-async function openFile(root: string, relative: string): Promise<OpenedFile> {
-  const target = resolveInside(root, relative);
+/**
+ * Finds a file in a folder of the build (`public`, `gated/<tier>`): from the
+ * build's memory cache, else from disk. A small file is read whole into the
+ * cache; a large one comes back open, and the open handle keeps it readable
+ * across a build swap.
+ */
+async function openFile(
+  bundle: Bundle,
+  folder: string,
+  relative: string,
+): Promise<OpenedFile> {
+  const target = resolveInside(join(bundle.root, folder), relative);
   if (!target) return { kind: "missing" };
+  const cached = bundle.files.get(target);
+  if (cached) return { kind: "file", ...cached };
 
+  const opened = await openOnDisk(target);
+  if (opened.kind !== "file" || !("handle" in opened)) return opened;
+  if (opened.size > CACHEABLE_FILE_BYTES) return opened;
+
+  const { contentType, lastModified } = opened;
+  const file = {
+    body: await readWhole(opened.handle, opened.size),
+    contentType,
+    lastModified,
+  };
+  bundle.files.set(target, file);
+  return { kind: "file", ...file };
+}
+
+async function openOnDisk(target: string): Promise<OpenedFile> {
   let handle: FileHandle;
   try {
     handle = await open(target, "r");
@@ -167,14 +197,35 @@ async function openFile(root: string, relative: string): Promise<OpenedFile> {
   }
   const info = await handle.stat().catch(() => null);
   if (info?.isFile()) {
-    const contentType = contentTypeFor(target);
-    return { kind: "file", handle, size: info.size, mtime: info.mtime, contentType };
+    const lastModified = info.mtime.toUTCString();
+    return {
+      kind: "file",
+      handle,
+      size: info.size,
+      lastModified,
+      contentType: contentTypeFor(target),
+    };
   }
   await handle.close();
   return { kind: info?.isDirectory() ? "directory" : "missing" };
 }
 
-type FoundFile = Extract<OpenedFile, { kind: "file" }>;
+/** Reads the whole file from its handle, then closes it. */
+async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
+  try {
+    // Not from the shared pool: a cached small file would pin a whole pool slab.
+    const body = Buffer.allocUnsafeSlow(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(body, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === size ? body : body.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** A gated page or attachment; in development, pages carry the view-as switch. */
 function sendGatedFile(event: H3Event, file: FoundFile): Promise<unknown> {
@@ -184,7 +235,8 @@ function sendGatedFile(event: H3Event, file: FoundFile): Promise<unknown> {
 }
 
 async function sendWithTierSwitch(event: H3Event, file: FoundFile): Promise<unknown> {
-  const html = withTierSwitch(await readAndClose(file), event);
+  const page = "body" in file ? file.body : await readWhole(file.handle, file.size);
+  const html = withTierSwitch(page.toString("utf8"), event);
   setResponseHeaders(event, {
     "content-type": file.contentType,
     "content-length": Buffer.byteLength(html),
@@ -194,14 +246,6 @@ async function sendWithTierSwitch(event: H3Event, file: FoundFile): Promise<unkn
   return send(event, event.method === "HEAD" ? "" : html);
 }
 
-async function readAndClose(file: FoundFile): Promise<string> {
-  try {
-    return await file.handle.readFile("utf8");
-  } finally {
-    await file.handle.close();
-  }
-}
-
 async function sendFile(
   event: H3Event,
   file: FoundFile,
@@ -209,12 +253,13 @@ async function sendFile(
 ): Promise<unknown> {
   setResponseHeaders(event, {
     "content-type": file.contentType,
-    "content-length": file.size,
-    "last-modified": file.mtime.toUTCString(),
+    "content-length": "body" in file ? file.body.length : file.size,
+    "last-modified": file.lastModified,
     "x-content-type-options": "nosniff",
     "cache-control": cookieSafe(event, cacheControl),
   });
 
+  if ("body" in file) return send(event, event.method === "HEAD" ? "" : file.body);
   if (event.method === "HEAD") {
     await file.handle.close();
     return send(event, "");

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { BurstReport } from "../../emulators/stripe/burst.ts";
 import { payOnCheckoutPage } from "./checkout.ts";
 import type { Reader, Stack } from "./stack.ts";
 
@@ -252,6 +253,14 @@ export function billingFor(stack: Stack) {
     setCard: (customerId: string, number: string) =>
       control(`customers/${customerId}/card`, { number }),
     outage: (api: boolean) => control("outage", { api }),
+    /** Records `count` events and sends them many at once; see control.ts. */
+    burst: (body: {
+      count: number;
+      mix?: Record<string, number>;
+      concurrency?: number;
+      duplicates?: number;
+      customers?: string[];
+    }) => control<BurstReport>("webhooks/burst", body),
   };
 
   return {

@@ -76,6 +76,8 @@ export interface StackOptions {
    * its endpoint: to list a retired secret beside it, as during a rotation.
    */
   webhookSecretEnv?: (registered: string) => string;
+  /** Runs the server as this many processes under the cluster launcher. */
+  workers?: number;
 }
 
 let readerCount = 0;
@@ -107,7 +109,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RESEND_API_KEY: "re_test_tierwall_offline",
     ...options.env,
   };
-  const server = await startServer(build.outputDir, serverEnv);
+  const serverOptions = { workers: options.workers };
+  const server = await startServer(build.outputDir, serverEnv, serverOptions);
 
   const post = (path: string, fields: Record<string, string>, cookie?: string) =>
     fetch(`${baseUrl}${path}`, {
@@ -162,7 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       await stack.server.stop();
       Object.assign(serverEnv, env);
-      stack.server = await startServer(build.outputDir, serverEnv);
+      stack.server = await startServer(build.outputDir, serverEnv, serverOptions);
     },
     stop: async () => {
       await stack.server.stop();

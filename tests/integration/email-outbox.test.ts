@@ -207,7 +207,7 @@ describe("the email outbox over HTTP", () => {
 
     const log = stack.server.output();
     const masked = `${email[0]}***@example.com`;
-    expect(log).toMatch(/\[email\] gave up on [a-z-]+ #\d+ to /);
+    expect(log).toMatch(/"area":"email".*"message":"gave up on [a-z-]+ #\d+ to /);
     expect(log).toContain(masked);
     expect(log).not.toContain(email);
   });

@@ -1,0 +1,116 @@
+import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { defineCommand, runMain } from "citty";
+import {
+  OperatorError,
+  operatorRun,
+  rejectUnknownArgs,
+  requireDatabaseFile,
+} from "./operator.ts";
+
+/**
+ * `npm run db:backup -- --to <file>`: a consistent copy of the database at
+ * DATABASE_PATH, taken with SQLite's online backup API while the server keeps
+ * running. The copy is one self-contained file (rollback journal mode, no
+ * write-ahead log beside it) that holds every transaction committed before
+ * the backup began; the server's writes go on meanwhile.
+ *
+ * The copy is written beside the target under a temporary name and renamed
+ * into place once checked, so an interrupted backup never leaves a half file
+ * where the last good one should be, and a target that exists (last night's
+ * copy) is replaced only by a complete one.
+ */
+
+interface BackupContext {
+  args: { to?: string };
+  rawArgs: string[];
+}
+
+export interface BackupResult {
+  target: string;
+  pages: number;
+  bytes: number;
+}
+
+export async function backupDatabase(
+  source: string,
+  target: string,
+): Promise<BackupResult> {
+  checkTarget(source, target);
+  const partial = `${target}.partial-${process.pid}`;
+  try {
+    const pages = await copyDatabase(source, partial);
+    checkCopy(partial);
+    renameSync(partial, target);
+    return { target, pages, bytes: statSync(target).size };
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+function checkTarget(source: string, target: string): void {
+  if (target === source) {
+    throw new OperatorError("--to names the database itself; give another file.");
+  }
+  const folder = dirname(target);
+  if (!existsSync(folder)) {
+    throw new OperatorError(`The folder ${folder} does not exist; create it first.`);
+  }
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw new OperatorError(`Cannot write to ${folder}: check its permissions.`);
+  }
+}
+
+/**
+ * Copies every page in one step: the copy is then one snapshot, read while
+ * the server's writers carry on (a reader never blocks them in WAL mode).
+ * Copied in small steps instead, a copy would start over each time the
+ * server wrote, and might never finish on a busy server.
+ */
+async function copyDatabase(source: string, partial: string): Promise<number> {
+  const db = new Database(source, { fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    const { totalPages } = await db.backup(partial, { progress: () => 0 });
+    return totalPages;
+  } finally {
+    db.close();
+  }
+}
+
+/** The copy must pass SQLite's own check; it is left in rollback journal mode. */
+function checkCopy(partial: string): void {
+  const copy = new Database(partial, { fileMustExist: true });
+  try {
+    copy.pragma("journal_mode = DELETE");
+    const verdict = copy.pragma("quick_check", { simple: true });
+    if (verdict !== "ok") {
+      throw new OperatorError(`The copy failed SQLite's check: ${String(verdict)}`);
+    }
+  } finally {
+    copy.close();
+  }
+}
+
+const main = defineCommand({
+  meta: {
+    name: "db:backup",
+    description: "Copy the database at DATABASE_PATH while the server runs",
+  },
+  args: {
+    to: { type: "string", description: "The file to write the copy to", required: true },
+  },
+  run: operatorRun(async ({ args, rawArgs }: BackupContext) => {
+    rejectUnknownArgs(rawArgs, { options: ["to", "help"], positionals: 0 });
+    if (!args.to) throw new OperatorError("Give the file to write: --to <file>");
+    const source = requireDatabaseFile();
+    const result = await backupDatabase(source, resolve(args.to));
+    const megabytes = (result.bytes / 1024 / 1024).toFixed(1);
+    console.log(`backed up ${source} to ${result.target} (${megabytes} MB)`);
+  }),
+});
+
+void runMain(main);

@@ -1,0 +1,44 @@
+// A virtual module that Nitro's bundler fills in (empty for Node).
+import "#nitro-internal-pollyfills";
+import { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { toNodeListener } from "h3";
+import { useNitroApp } from "nitropack/runtime";
+import { setupGracefulShutdown } from "nitropack/runtime/internal/shutdown";
+import { logError, logInfo } from "./log.ts";
+
+/**
+ * The server process: Nitro's Node server, started so that every line it
+ * prints is a JSON log line (see server/log.ts).
+ *
+ * On SIGTERM or SIGINT, Nitro's graceful shutdown stops accepting
+ * connections, lets the requests under way finish (up to
+ * NITRO_SHUTDOWN_TIMEOUT, 30 s by default), runs the plugins' `close` hooks
+ * (the email worker finishes its delivery) and exits 0; the database closes
+ * last, on exit (server/plugins/database.ts).
+ */
+
+const nitroApp = useNitroApp();
+const server = new Server(toNodeListener(nitroApp.h3App));
+
+const port = Number(process.env.NITRO_PORT || process.env.PORT || 3000);
+const host = process.env.NITRO_HOST || process.env.HOST;
+
+server.listen({ port, host }, () => {
+  const { address, family, port: bound } = server.address() as AddressInfo;
+  const shown = family === "IPv6" ? `[${address}]` : address;
+  logInfo("server", `listening on http://${shown}:${bound}`);
+});
+server.on("error", (error) => {
+  logError("server", "the server could not listen", error);
+  process.exit(1);
+});
+
+process.on("unhandledRejection", (error) => {
+  logError("server", "unhandled rejection", error);
+});
+process.on("uncaughtException", (error) => {
+  logError("server", "uncaught exception", error);
+});
+
+setupGracefulShutdown(server, nitroApp);

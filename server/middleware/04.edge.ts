@@ -1,0 +1,12 @@
+import { defineEventHandler } from "h3";
+import { useEdgeConfig } from "../edge/config.ts";
+import { syncEdgeCookiesOnResponse } from "../edge/sync.ts";
+
+// With EDGE_COOKIE_SECRET set, every answer from Node keeps the reader's edge
+// cookies (which let nginx serve gated pages itself) in step with their tier;
+// see server/edge/sync.ts. Without it this middleware does nothing at all.
+const edge = useEdgeConfig();
+
+export default defineEventHandler(
+  edge ? (event) => syncEdgeCookiesOnResponse(event, edge) : () => {},
+);

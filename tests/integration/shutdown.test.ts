@@ -1,0 +1,174 @@
+import { once } from "node:events";
+import { request } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { newAddress, PASSWORD } from "../helpers/accounts.ts";
+import { type Stack, startStack } from "../helpers/stack.ts";
+
+/**
+ * SIGTERM, as systemd and container runtimes send it: the server stops taking
+ * connections at once, answers the requests under way, delivers the email
+ * those requests queued, and exits 0; under the cluster launcher, the same
+ * for every worker.
+ */
+
+let stack: Stack | undefined;
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * A sign-up from a slow client: the headers and a first part of the body go
+ * out now, the rest when `finish` is called. Until then the request is under
+ * way on the server, waiting for its body.
+ */
+function slowSignUp(baseUrl: string, email: string) {
+  const body = JSON.stringify({ email, password: PASSWORD });
+  const req = request(`${baseUrl}/api/auth/signup`, {
+    method: "POST",
+    headers: {
+      origin: baseUrl,
+      accept: "application/json",
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+    },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on("error", reject);
+    req.on("response", (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+  });
+  req.write(body.slice(0, 12));
+  return { finish: () => req.end(body.slice(12)), answer };
+}
+
+function query<T>(sql: string, ...params: unknown[]): T[] {
+  const db = stack?.openDb();
+  if (!db) throw new Error("no stack");
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+interface OutboxRow {
+  idempotency_key: string;
+  status: string;
+  attempts: number;
+}
+
+function outboxFor(email: string): OutboxRow[] {
+  return query<OutboxRow>(
+    "SELECT idempotency_key, status, attempts FROM outbox WHERE to_address = ?",
+    email,
+  );
+}
+
+function sendAttempts(key: string): number {
+  return (stack?.resendEmulator.attempts() ?? []).filter(
+    (attempt) => attempt.idempotency_key === key,
+  ).length;
+}
+
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function refusesConnections(baseUrl: string): Promise<boolean> {
+  try {
+    await fetch(`${baseUrl}/api/health`);
+    return false;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return cause?.code === "ECONNREFUSED";
+  }
+}
+
+describe("SIGTERM to the server", () => {
+  it("answers the request under way, refuses new connections, sends its email and exits 0", async () => {
+    // The worker would not look at the outbox for a minute: only the
+    // shutdown can deliver the email the slow sign-up queues.
+    stack = await startStack({ env: { EMAIL_POLL_MS: "60000" } });
+    const email = newAddress("shutdown");
+    const slow = slowSignUp(stack.baseUrl, email);
+    await pause(300);
+
+    const exited = once(stack.server.child, "exit");
+    stack.server.child.kill("SIGTERM");
+    await pause(200);
+    expect(await refusesConnections(stack.baseUrl)).toBe(true);
+
+    slow.finish();
+    const answer = await slow.answer;
+    expect(answer.status).toBe(201);
+    expect(JSON.parse(answer.body)).toMatchObject({ ok: true, user: { email } });
+
+    expect(await exited).toEqual([0, null]);
+    const [row] = outboxFor(email);
+    expect(row).toMatchObject({ status: "sent", attempts: 1 });
+    expect(sendAttempts(row?.idempotency_key ?? "")).toBe(1);
+
+    // Started again, the server finds nothing left to send.
+    await stack.restart({ env: { EMAIL_POLL_MS: "100" } });
+    await pause(1000);
+    expect(outboxFor(email)).toEqual([row]);
+    expect(sendAttempts(row?.idempotency_key ?? "")).toBe(1);
+  });
+
+  it("finishes a slow delivery under way before it exits, and never sends it twice", async () => {
+    stack = await startStack({ env: { EMAIL_POLL_MS: "100" } });
+    await fetch(`${stack.resendUrl}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "slow", delay_ms: 1500 }),
+    });
+    const email = newAddress("slow-mail");
+    await stack.signUp(email);
+    const key = () => outboxFor(email)[0]?.idempotency_key ?? "";
+    while (sendAttempts(key()) === 0) await pause(50);
+
+    const exited = once(stack.server.child, "exit");
+    stack.server.child.kill("SIGTERM");
+    expect(await exited).toEqual([0, null]);
+    expect(outboxFor(email)[0]).toMatchObject({ status: "sent", attempts: 1 });
+
+    await stack.restart();
+    await pause(1000);
+    expect(outboxFor(email)[0]).toMatchObject({ status: "sent", attempts: 1 });
+    expect(sendAttempts(key())).toBe(1);
+  });
+});
+
+describe("SIGTERM to the cluster launcher", () => {
+  it("shuts every worker down gracefully and exits 0", async () => {
+    stack = await startStack({ workers: 2, env: { EMAIL_POLL_MS: "60000" } });
+    const listening = () => stack?.server.output().match(/worker \d+ listening/g) ?? [];
+    while (listening().length < 2) await pause(50);
+
+    const email = newAddress("cluster-shutdown");
+    const slow = slowSignUp(stack.baseUrl, email);
+    await pause(300);
+
+    const exited = once(stack.server.child, "exit");
+    stack.server.child.kill("SIGTERM");
+    await pause(300);
+    slow.finish();
+    expect((await slow.answer).status).toBe(201);
+
+    expect(await exited).toEqual([0, null]);
+    const exits = stack.server.output().match(/worker \d+ exited \(code 0\)/g) ?? [];
+    expect(exits).toHaveLength(2);
+    expect(await refusesConnections(stack.baseUrl)).toBe(true);
+    expect(outboxFor(email)[0]).toMatchObject({ status: "sent", attempts: 1 });
+  });
+});
