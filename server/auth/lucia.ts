@@ -55,6 +55,11 @@ const cookieAttributes = {
   path: "/",
 } as const;
 
+const SESSION_LIFETIME = new TimeSpan(30, "d");
+
+/** Lucia extends a session once less than half its lifetime is left. */
+export const SESSION_RENEW_WITHIN_MS = SESSION_LIFETIME.milliseconds() / 2;
+
 let instance: TierwallLucia | undefined;
 
 export function useLucia(): TierwallLucia {
@@ -153,7 +158,7 @@ function toReaderRow(
 
 function createLucia(): TierwallLucia {
   return new Lucia(new ReaderSessionAdapter(useDb()), {
-    sessionExpiresIn: new TimeSpan(30, "d"),
+    sessionExpiresIn: SESSION_LIFETIME,
     sessionCookie: {
       name: SESSION_COOKIE_NAME,
       attributes: cookieAttributes,

@@ -1,16 +1,18 @@
 import { getCookie, getResponseHeader, type H3Event, setResponseHeader } from "h3";
 import type { Cookie, Session, User } from "lucia";
 import type { ReaderHoldings } from "../billing/entitlements.ts";
-import type { Db } from "../db/database.ts";
+import { type Db, useDb } from "../db/database.ts";
 import { noteEdgeSignIn } from "../edge/sync.ts";
 import {
   blankCookieNamed,
   isSecureSite,
   PLAIN_SESSION_COOKIE_NAME,
   SESSION_COOKIE_NAME,
+  SESSION_RENEW_WITHIN_MS,
   sessionCookieFor,
   useLucia,
 } from "./lucia.ts";
+import { SessionCache } from "./session-cache.ts";
 import type { Reader, ReaderSession } from "./types.ts";
 
 /**
@@ -31,12 +33,18 @@ const signedOut: RequestAuth = { reader: null, session: null, holdings: null };
  * Validates the request's session cookie. A session past half its life comes
  * back extended, with a fresh cookie; an unknown or expired one clears the
  * cookie. A request without the cookie gets no Set-Cookie at all, so public
- * pages stay cacheable.
+ * pages stay cacheable. A session seen before, with the database unchanged
+ * since, is answered from the session cache (session-cache.ts).
  */
 export async function authenticateRequest(event: H3Event): Promise<RequestAuth> {
   clearPlainCookieOnSecureSite(event);
   const sessionId = getCookie(event, SESSION_COOKIE_NAME);
   if (!sessionId) return signedOut;
+
+  const cache = useSessionCache();
+  const mark = cache.begin();
+  const cached = cache.get(sessionId, Date.now());
+  if (cached) return cached;
 
   const lucia = useLucia();
   const { session, user } = await lucia.validateSession(sessionId);
@@ -45,11 +53,31 @@ export async function authenticateRequest(event: H3Event): Promise<RequestAuth> 
     return signedOut;
   }
   if (session.fresh) setSessionCookie(event, sessionCookieFor(session));
-  return {
-    reader: toReader(user),
-    session: toReaderSession(session),
-    holdings: user.holdings,
-  };
+  const auth = signedIn(user, session);
+  cache.set(sessionId, auth, mark);
+  return auth;
+}
+
+let sessionCache: SessionCache<SignedIn> | undefined;
+
+function useSessionCache(): SessionCache<SignedIn> {
+  sessionCache ??= new SessionCache(useDb(), SESSION_RENEW_WITHIN_MS);
+  return sessionCache;
+}
+
+type SignedIn = { [Key in keyof RequestAuth]: NonNullable<RequestAuth[Key]> };
+
+/** Frozen: a cached answer is shared by every request of the session. */
+function signedIn(user: User, session: Session): SignedIn {
+  const { subscriptions, complimentary } = user.holdings;
+  return Object.freeze({
+    reader: Object.freeze(toReader(user)),
+    session: Object.freeze(toReaderSession(session)),
+    holdings: Object.freeze({
+      subscriptions: Object.freeze(subscriptions.map((row) => Object.freeze(row))),
+      complimentary: complimentary && Object.freeze(complimentary),
+    }),
+  });
 }
 
 /**

@@ -79,7 +79,7 @@ export function readEntitlement(
  * middleware gets them with the session (server/auth/lucia.ts), in one query.
  */
 export interface ReaderHoldings {
-  subscriptions: SubscriptionAccess[];
+  subscriptions: readonly SubscriptionAccess[];
   /** The reader's grant, running or not. */
   complimentary: Complimentary | null;
 }

@@ -35,6 +35,24 @@ export function prepared(db: Db, sql: string): Statement {
   return statement;
 }
 
+/**
+ * SQLite's `data_version`: it moves whenever another connection (another
+ * server process, an operator command) commits. It starts a read transaction,
+ * which costs a few system calls.
+ */
+export function readDataVersion(db: Db): number {
+  const row = prepared(db, "PRAGMA data_version").get() as { data_version: number };
+  return row.data_version;
+}
+
+/** Rows this connection has written since it opened: its own commits, for free. */
+export function readOwnChanges(db: Db): number {
+  const row = prepared(db, "SELECT total_changes() AS changes").get() as {
+    changes: number;
+  };
+  return row.changes;
+}
+
 export function openDatabase(path: string): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 
