@@ -64,6 +64,9 @@ function checkTarget(source: string, target: string): void {
   }
 }
 
+/** The largest step better-sqlite3 accepts: more pages than any database holds. */
+const ALL_PAGES = 0x7fff_ffff;
+
 /**
  * Copies every page in one step: the copy is then one snapshot, read while
  * the server's writers carry on (a reader never blocks them in WAL mode).
@@ -74,7 +77,9 @@ async function copyDatabase(source: string, partial: string): Promise<number> {
   const db = new Database(source, { fileMustExist: true });
   try {
     db.pragma("busy_timeout = 5000");
-    const { totalPages } = await db.backup(partial, { progress: () => 0 });
+    // The callback returns how many pages the next step copies: all of them.
+    // (better-sqlite3 reads 0 as "none", and would then step forever.)
+    const { totalPages } = await db.backup(partial, { progress: () => ALL_PAGES });
     return totalPages;
   } finally {
     db.close();
