@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import { z } from "zod";
 import type { EmulatorContext } from "./context.ts";
 import { insertCustomer, requireCustomer } from "./customers.ts";
+import { discountCheckoutItems } from "./discounts.ts";
 import { invalidParam, noSuchObject, StripeApiError } from "./errors.ts";
 import { emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
@@ -22,8 +23,9 @@ import {
 } from "./params.ts";
 import { saveCard } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
+import { type Redemption, redeemablePromotionCode } from "./promotion-codes.ts";
 import { announceSubscriptionStart, startSubscription } from "./subscriptions.ts";
-import type { StoredCheckoutSession, StoredPrice } from "./types.ts";
+import type { StoredCheckoutSession, StoredPrice, StoredPromotionCode } from "./types.ts";
 
 const SESSION_LIFETIME_SECONDS = 24 * 3600;
 
@@ -319,6 +321,8 @@ export interface Payer {
   name?: string;
   /** The card paid with; it stays on file for renewals. */
   card?: string;
+  /** The promotion code typed in, already checked (promotion-codes.ts). */
+  promotionCode?: StoredPromotionCode;
 }
 
 function payingCustomer(
@@ -351,7 +355,8 @@ function customerDetails(
 
 /**
  * Completes an open session after a successful payment: keeps the card on
- * file, starts the subscription, bills the first period and emits, in this
+ * file, starts the subscription (with the promotion code's discount, if the
+ * reader gave one), bills the first period and emits, in this
  * order, `checkout.session.completed`, `customer.subscription.created` and
  * `invoice.paid` (after `customer.created` when Checkout made the customer).
  */
@@ -378,9 +383,12 @@ export function completeCheckoutSession(
     description: settings?.description,
     trialDays: settings?.trial_period_days,
     firstCharge: "succeeded",
+    promotionCode: payer.promotionCode,
+    checkoutSession: session.id,
   });
   const { subscription, invoice } = started;
 
+  if (payer.promotionCode) applySessionDiscount(ctx, session, payer.promotionCode);
   Object.assign(session, {
     status: "complete",
     payment_status: invoice.amount_due > 0 ? "paid" : "no_payment_required",
@@ -392,6 +400,42 @@ export function completeCheckoutSession(
 
   emitEvent(ctx, "checkout.session.completed", presentSession(ctx, session));
   announceSubscriptionStart(ctx, started);
+}
+
+/**
+ * The promotion code a reader typed on the session's page, checked against
+ * what they are buying. An empty field is no code; a session created without
+ * `allow_promotion_codes` takes none.
+ */
+export function checkTypedPromotionCode(
+  ctx: EmulatorContext,
+  session: StoredCheckoutSession,
+  typed: string | undefined,
+): Redemption | null {
+  const code = typed?.trim();
+  if (!code) return null;
+  if (session.allow_promotion_codes !== true) {
+    return { ok: false, message: "This checkout does not take promotion codes." };
+  }
+  return redeemablePromotionCode(ctx, code, {
+    customer: typeof session.customer === "string" ? session.customer : null,
+    currency: session.currency ?? "usd",
+    amount: session.amount_subtotal ?? 0,
+  });
+}
+
+/** Shows the promotion code on the session and takes it off its totals. */
+function applySessionDiscount(
+  ctx: EmulatorContext,
+  session: StoredCheckoutSession,
+  promo: StoredPromotionCode,
+): void {
+  const off = discountCheckoutItems(ctx, promo, session.line_items?.data ?? []);
+  session.discounts = [
+    { coupon: String(promo.promotion.coupon), promotion_code: promo.id },
+  ];
+  session.amount_total = (session.amount_subtotal ?? 0) - off;
+  session.total_details = { amount_discount: off, amount_shipping: 0, amount_tax: 0 };
 }
 
 /** Where the browser goes after paying: `{CHECKOUT_SESSION_ID}` is filled in. */

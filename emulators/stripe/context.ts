@@ -1,6 +1,9 @@
 import type { WebhookDeliveries } from "./delivery.ts";
 import type { Store } from "./store.ts";
 
+/** The example publication's tier products, or none, as in a new Stripe account. */
+export type StartingCatalog = "example" | "empty";
+
 /** What every route handler and domain function of the emulator works with. */
 export interface EmulatorContext {
   store: Store;
@@ -16,4 +19,6 @@ export interface EmulatorContext {
   activeRequest: { id: string; idempotencyKey: string | null } | null;
   /** While true every /v1 request fails as during a Stripe outage (`/_emulator/outage`). */
   apiOutage: boolean;
+  /** What a fresh start and `/_emulator/reset` put in the catalog (index.ts). */
+  catalog: StartingCatalog;
 }

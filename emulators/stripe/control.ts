@@ -58,10 +58,12 @@
  *        webhook delivery, hosted pages and these routes keep working.
  *        Answers { api }.
  *   POST /_emulator/reset
- *        Forgets customers, sessions, subscriptions, invoices, events and
- *        deliveries, rewinds the clock, restores the starting catalog, and
- *        turns the webhook settings and the outage back to their defaults.
- *        Webhook endpoints (and their secrets) are kept.
+ *        Forgets customers, sessions, subscriptions, invoices, coupons,
+ *        promotion codes, stale reads, events and deliveries, rewinds the
+ *        clock, restores the starting catalog (empty when the emulator was
+ *        started with `catalog: "empty"`), and turns the webhook settings and
+ *        the outage back to their defaults. Webhook endpoints (and their
+ *        secrets) are kept.
  *   GET  /_emulator/webhook_endpoints
  *        The endpoints with their signing secrets, which the API shows only once.
  *   GET  /_emulator/clock
@@ -81,9 +83,20 @@
  *        4242 4242 4242 4242 pays, 4000 0000 0000 0341 is declined, 4000 0027
  *        6000 3184 needs authentication (`invoice.payment_action_required`).
  *        Answers { customer, number }; 402 for a card that cannot be saved.
- *   POST /_emulator/checkout/sessions/:id/complete   { "email"?, "name"?, "card"? }
- *        Pays a session as the hosted page would (card 4242… by default);
- *        answers the completed session, or 402 with the decline message.
+ *   POST /_emulator/checkout/sessions/:id/complete   { "email"?, "name"?, "card"?, "promotion_code"? }
+ *        Pays a session as the hosted page would (card 4242… by default, with
+ *        the promotion code typed in, if given); answers the completed
+ *        session, 400 for a code the session refuses, or 402 with the decline
+ *        message.
+ *   POST /_emulator/customers/:id/stale_reads   { "reads"?: 1, "versions_back"?: 1 }
+ *        As Stripe's eventual consistency can: the next `reads` (0–100,
+ *        default 1; 0 disarms) subscription lists or retrieves that hold the
+ *        customer's subscriptions (a list before it is cut into pages)
+ *        answer with each one as it stood `versions_back` (1–100, default 1)
+ *        changes earlier, by the objects its customer.subscription.* events
+ *        carried (stale-reads.ts); the oldest version when there are fewer. A
+ *        list filters by that earlier status. Answers { customer, reads,
+ *        versions_back }.
  *   POST /_emulator/subscriptions/:id/payment_failed
  *        The renewal charge is declined: status `past_due`, an open invoice,
  *        `invoice.payment_failed` and `customer.subscription.updated`.
@@ -104,13 +117,19 @@ import {
 } from "h3";
 import { deliverBurst } from "./burst.ts";
 import { seedCatalog } from "./catalog.ts";
-import { completeCheckoutSession, presentSession, requireSession } from "./checkout.ts";
+import {
+  checkTypedPromotionCode,
+  completeCheckoutSession,
+  presentSession,
+  requireSession,
+} from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
-import { readControlBody, readFlag, readText } from "./control-body.ts";
+import { readControlBody, readFlag, readText, readWholeNumber } from "./control-body.ts";
 import { requireCustomer } from "./customers.ts";
 import { StripeApiError } from "./errors.ts";
 import { advanceClock, failPayment, recoverPayment } from "./lifecycle.ts";
 import { cardOnFile, saveCard } from "./payments.ts";
+import { armStaleReads } from "./stale-reads.ts";
 import { presentSubscription, requireSubscription } from "./subscriptions.ts";
 import { attachProblem, cardProblem, SUCCEEDING_CARD } from "./test-cards.ts";
 import {
@@ -152,7 +171,7 @@ function reset(ctx: EmulatorContext): unknown {
   ctx.deliveries.clear();
   ctx.store.clear();
   ctx.store.webhookEndpoints.replaceAll(endpoints);
-  seedCatalog(ctx.store);
+  if (ctx.catalog === "example") seedCatalog(ctx.store);
   ctx.apiOutage = false;
   return { ok: true };
 }
@@ -172,6 +191,10 @@ async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<un
   const body = await readControlBody(event);
   const number = readText(body, "card") ?? SUCCEEDING_CARD;
   const card = { number, expiry: "12 / 99", cvc: "123" };
+  const code = checkTypedPromotionCode(ctx, session, readText(body, "promotion_code"));
+  if (code && !code.ok) {
+    throw new StripeApiError(400, code.message, { param: "promotion_code" });
+  }
   const problem = cardProblem(card, new Date(ctx.store.now() * 1000));
   if (problem) throw cardDeclined(problem);
 
@@ -179,6 +202,7 @@ async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<un
     email: readText(body, "email"),
     name: readText(body, "name"),
     card: number,
+    promotionCode: code?.promotionCode,
   });
   return presentSession(ctx, session);
 }
@@ -191,6 +215,16 @@ async function setCustomerCard(ctx: EmulatorContext, event: H3Event): Promise<un
 
   saveCard(ctx, customer.id, number);
   return { customer: customer.id, number: cardOnFile(ctx, customer.id) };
+}
+
+async function setStaleReads(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
+  const customer = requireCustomer(ctx, getRouterParam(event, "id") ?? "");
+  const body = await readControlBody(event);
+  const reads = readWholeNumber(body, "reads", { min: 0, max: 100 }) ?? 1;
+  const back = readWholeNumber(body, "versions_back", { min: 1, max: 100 }) ?? 1;
+
+  armStaleReads(ctx, customer.id, reads, back);
+  return { customer: customer.id, reads, versions_back: back };
 }
 
 async function setOutage(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
@@ -260,6 +294,7 @@ export function registerControlRoutes(router: Router, ctx: EmulatorContext): voi
   router.post("/_emulator/clock/advance", control(ctx, advance));
   router.post("/_emulator/checkout/sessions/:id/complete", control(ctx, completeSession));
   router.post("/_emulator/customers/:id/card", control(ctx, setCustomerCard));
+  router.post("/_emulator/customers/:id/stale_reads", control(ctx, setStaleReads));
   router.post(
     "/_emulator/subscriptions/:id/payment_failed",
     control(ctx, (c, event) => subscriptionAction(c, event, true)),

@@ -20,6 +20,8 @@ function cannotExpand(path: string): StripeApiError {
 }
 
 function resolve(value: unknown, lookup: Lookup, path: string): unknown {
+  // A list of IDs, such as `subscription.discounts`, expands item by item.
+  if (Array.isArray(value)) return value.map((item) => resolve(item, lookup, path));
   if (typeof value !== "string") return value;
   if (!ID_PATTERN.test(value)) throw cannotExpand(path);
   return structuredClone(lookup(value)) ?? value;

@@ -10,7 +10,12 @@ import {
 import { formatAmount } from "../../lib/money.ts";
 import { html } from "../shared/html.ts";
 import { sendHtml } from "../shared/http.ts";
-import { completeCheckoutSession, expireIfDue, successRedirect } from "./checkout.ts";
+import {
+  checkTypedPromotionCode,
+  completeCheckoutSession,
+  expireIfDue,
+  successRedirect,
+} from "./checkout.ts";
 import type { EmulatorContext } from "./context.ts";
 import { StripeApiError } from "./errors.ts";
 import type { CardFieldValues } from "./pages/card-fields.ts";
@@ -91,6 +96,7 @@ function checkoutView(
       : `${interval}`,
     knownEmail: customer?.email ?? null,
     trialDays,
+    takesPromotionCodes: session.allow_promotion_codes === true,
     ...extra,
   };
 }
@@ -149,6 +155,14 @@ async function payCheckout(
   const form = ((await readBody(event)) ?? {}) as CheckoutForm;
   if (session.status !== "open") return sendHtml(event, checkoutPage(ctx, session), 409);
 
+  const code = checkTypedPromotionCode(ctx, session, form.promotion_code);
+  if (code && !code.ok) {
+    return sendHtml(
+      event,
+      checkoutPage(ctx, session, { form, error: code.message }),
+      400,
+    );
+  }
   const problem = paymentProblem(ctx, session, form);
   if (problem) {
     return sendHtml(event, checkoutPage(ctx, session, { form, error: problem }), 402);
@@ -158,6 +172,7 @@ async function payCheckout(
     email: form.email?.trim(),
     name: form.name?.trim(),
     card: form.card_number,
+    promotionCode: code?.promotionCode,
   });
   ctx.store.markChanged();
   const target = successRedirect(session);

@@ -20,3 +20,15 @@ export function newId(prefix: string, length = 24): string {
 export function newWebhookSecret(): string {
   return `whsec_${randomToken(32)}`;
 }
+
+const CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/**
+ * An identifier without a type prefix, as Stripe makes for coupons ("Z4OV52SU")
+ * and promotion codes a customer types in: capital letters and digits.
+ */
+export function newCode(length = 8): string {
+  let code = "";
+  for (let i = 0; i < length; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}

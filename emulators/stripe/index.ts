@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import { toNodeListener } from "h3";
 import { closeServer, listen } from "../shared/http.ts";
 import { seedCatalog } from "./catalog.ts";
-import type { EmulatorContext } from "./context.ts";
+import type { EmulatorContext, StartingCatalog } from "./context.ts";
 import { WebhookDeliveries } from "./delivery.ts";
 import { createEmulatorApp } from "./router.ts";
 import { Store } from "./store.ts";
@@ -17,9 +17,9 @@ import { Store } from "./store.ts";
  *   });
  *
  * It serves Stripe's API under /v1 (catalog, customers, Checkout, subscriptions,
- * billing portal, webhook endpoints, events), the hosted Checkout and portal
- * pages a reader's browser visits, signed webhook delivery, and test-only
- * control routes under /_emulator/ (see control.ts).
+ * coupons and promotion codes, billing portal, webhook endpoints, events), the
+ * hosted Checkout and portal pages a reader's browser visits, signed webhook
+ * delivery, and test-only control routes under /_emulator/ (see control.ts).
  */
 
 export interface StripeEmulatorOptions {
@@ -29,6 +29,13 @@ export interface StripeEmulatorOptions {
   host?: string;
   /** A JSON file: state is loaded from it at start and saved after each change. */
   statePath?: string;
+  /**
+   * What the catalog holds on a fresh start (no state file yet) and after
+   * `/_emulator/reset`: "example" (default) for the example publication's
+   * tiers, "empty" for an account with no products or prices at all, as
+   * `npm run stripe:setup` finds a new Stripe account.
+   */
+  catalog?: StartingCatalog;
   /** Delays before each retry of a failed webhook delivery. */
   retryDelaysMs?: number[];
   /** Receives one line per request, delivery and failure; silent by default. */
@@ -49,8 +56,9 @@ export async function startStripeEmulator(
 ): Promise<StripeEmulator> {
   const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
+  const catalog = options.catalog ?? "example";
   const store = new Store(options.statePath);
-  if (!store.load()) seedCatalog(store);
+  if (!store.load() && catalog === "example") seedCatalog(store);
 
   const ctx: EmulatorContext = {
     store,
@@ -63,6 +71,7 @@ export async function startStripeEmulator(
     log,
     activeRequest: null,
     apiOutage: false,
+    catalog,
   };
   const server = createServer(toNodeListener(createEmulatorApp(ctx)));
   const { url, port } = await listen(server, options.port ?? 0, host);

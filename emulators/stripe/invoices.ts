@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { EmulatorContext } from "./context.ts";
+import { discountLines, endSpentDiscounts } from "./discounts.ts";
 import { noSuchObject } from "./errors.ts";
 import { expandFrom } from "./expand.ts";
 import { newId } from "./ids.ts";
@@ -115,7 +116,9 @@ function buildInvoice(
   const customerId = String(sub.customer);
   const customer = ctx.store.customers.get(customerId);
   const lines = sub.items.data.map((item) => buildLine(ctx, id, sub, item));
-  const total = lines.reduce((sum, line) => sum + line.amount, 0);
+  const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
+  const { discounts, amounts } = discountLines(ctx, sub, lines);
+  const total = subtotal - amounts.reduce((sum, entry) => sum + entry.amount, 0);
   const paid = options.paid || total === 0;
 
   return {
@@ -160,7 +163,7 @@ function buildInvoice(
     default_source: null,
     default_tax_rates: [],
     description: null,
-    discounts: [],
+    discounts,
     due_date: null,
     effective_at: now,
     ending_balance: 0,
@@ -212,11 +215,11 @@ function buildInvoice(
       paid_at: paid ? now : null,
       voided_at: null,
     },
-    subtotal: total,
-    subtotal_excluding_tax: total,
+    subtotal,
+    subtotal_excluding_tax: subtotal,
     test_clock: null,
     total,
-    total_discount_amounts: [],
+    total_discount_amounts: amounts,
     total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
@@ -224,7 +227,10 @@ function buildInvoice(
   };
 }
 
-/** Bills a subscription's current period; the caller emits the invoice events. */
+/**
+ * Bills a subscription's current period, less its running discounts; the
+ * caller emits the invoice events.
+ */
 export function invoiceSubscription(
   ctx: EmulatorContext,
   sub: StoredSubscription,
@@ -232,6 +238,7 @@ export function invoiceSubscription(
 ): StoredInvoice {
   const invoice = ctx.store.invoices.insert(buildInvoice(ctx, sub, options));
   sub.latest_invoice = invoice.id;
+  endSpentDiscounts(ctx, sub, invoice);
   return invoice;
 }
 

@@ -4,6 +4,7 @@ import { startStripeEmulator } from "./index.ts";
 /*
  * Runs the Stripe emulator on its own:
  *   tsx emulators/stripe/main.ts --port 12111 [--host 127.0.0.1] [--state data/stripe.json]
+ *     [--empty-catalog]   start with no products or prices, as a new Stripe account
  */
 
 const { values } = parseArgs({
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     state: { type: "string" },
     quiet: { type: "boolean", default: false },
+    "empty-catalog": { type: "boolean", default: false },
   },
 });
 
@@ -19,6 +21,7 @@ const emulator = await startStripeEmulator({
   port: Number(values.port),
   host: values.host,
   statePath: values.state,
+  catalog: values["empty-catalog"] ? "empty" : "example",
   log: values.quiet ? undefined : (line) => console.log(line),
 });
 

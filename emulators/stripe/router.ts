@@ -22,6 +22,13 @@ import {
 import type { EmulatorContext } from "./context.ts";
 import { registerControlRoutes } from "./control.ts";
 import {
+  createCoupon,
+  deleteCoupon,
+  listCoupons,
+  retrieveCoupon,
+  updateCoupon,
+} from "./coupons.ts";
+import {
   createCustomer,
   listCustomers,
   retrieveCustomer,
@@ -48,6 +55,12 @@ import {
   retrieveProduct,
   updateProduct,
 } from "./products.ts";
+import {
+  createPromotionCode,
+  listPromotionCodes,
+  retrievePromotionCode,
+  updatePromotionCode,
+} from "./promotion-codes.ts";
 import {
   cancelSubscription,
   createSubscription,
@@ -177,6 +190,17 @@ function registerApiRoutes(router: Router, ctx: EmulatorContext): void {
   post("/v1/prices", createPrice);
   get("/v1/prices/:id", (c, params, id) => retrievePrice(c, id, params));
   post("/v1/prices/:id", (c, params, id) => updatePrice(c, id, params));
+
+  get("/v1/coupons", listCoupons);
+  post("/v1/coupons", createCoupon);
+  get("/v1/coupons/:id", (c, params, id) => retrieveCoupon(c, id, params));
+  post("/v1/coupons/:id", (c, params, id) => updateCoupon(c, id, params));
+  del("/v1/coupons/:id", (c, _params, id) => deleteCoupon(c, id));
+
+  get("/v1/promotion_codes", listPromotionCodes);
+  post("/v1/promotion_codes", createPromotionCode);
+  get("/v1/promotion_codes/:id", (c, params, id) => retrievePromotionCode(c, id, params));
+  post("/v1/promotion_codes/:id", (c, params, id) => updatePromotionCode(c, id, params));
 
   get("/v1/customers", listCustomers);
   post("/v1/customers", createCustomer);

@@ -7,13 +7,17 @@ import type {
   Delivery,
   IdempotentResult,
   SavedCard,
+  StaleRead,
   StoredCheckoutSession,
+  StoredCoupon,
   StoredCustomer,
+  StoredDiscount,
   StoredEvent,
   StoredInvoice,
   StoredPortalSession,
   StoredPrice,
   StoredProduct,
+  StoredPromotionCode,
   StoredSubscription,
   StoredWebhookEndpoint,
 } from "./types.ts";
@@ -80,6 +84,11 @@ export class Store {
   /** The card on file per customer, which the customer object does not show. */
   readonly savedCards = new Table<SavedCard>();
   readonly portalConfigurations = new Table<Stripe.BillingPortal.Configuration>();
+  readonly coupons = new Table<StoredCoupon>();
+  readonly promotionCodes = new Table<StoredPromotionCode>();
+  readonly discounts = new Table<StoredDiscount>();
+  /** Subscription reads armed to answer stale, which Stripe's API does not show. */
+  readonly staleReads = new Table<StaleRead>();
 
   /** Seconds added to the wall clock by the test clock (`/_emulator/clock`). */
   clockOffsetSeconds = 0;
@@ -108,6 +117,8 @@ export class Store {
       cus: this.customers,
       sub: this.subscriptions,
       in: this.invoices,
+      promo: this.promotionCodes,
+      di: this.discounts,
     };
   }
 
@@ -127,6 +138,10 @@ export class Store {
       checkoutSubscriptionData: this.checkoutSubscriptionData,
       savedCards: this.savedCards,
       portalConfigurations: this.portalConfigurations,
+      coupons: this.coupons,
+      promotionCodes: this.promotionCodes,
+      discounts: this.discounts,
+      staleReads: this.staleReads,
     };
   }
 

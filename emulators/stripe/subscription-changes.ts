@@ -107,6 +107,16 @@ function changeItems(
   return intervalChanged;
 }
 
+/** What Stripe still lets change once a subscription is canceled. */
+function onlyMetadata(change: SubscriptionChange): boolean {
+  const items = [change.itemPrices, change.newItems, change.deletedItems];
+  const scheduling = [change.cancelAtPeriodEnd, change.cancelAt, change.description];
+  return (
+    items.every((list) => !list || list.length === 0) &&
+    scheduling.every((value) => value === undefined)
+  );
+}
+
 /**
  * Applies a change from the API or the portal and emits
  * `customer.subscription.updated` with the previous values of what changed. A change of billing
@@ -117,7 +127,7 @@ export function changeSubscription(
   sub: StoredSubscription,
   change: SubscriptionChange,
 ): StoredSubscription {
-  if (sub.status === "canceled") {
+  if (sub.status === "canceled" && !onlyMetadata(change)) {
     throw new StripeApiError(
       400,
       "A canceled subscription can only update its cancellation_details and metadata.",

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { currentPeriodEnd, periodEndFor } from "./billing-periods.ts";
 import type { EmulatorContext } from "./context.ts";
 import { requireCustomer } from "./customers.ts";
+import { attachDiscount } from "./discounts.ts";
 import { invalidParam, missingParam, noSuchObject, StripeApiError } from "./errors.ts";
 import { emitEvent } from "./events.ts";
 import { expandFrom } from "./expand.ts";
@@ -25,6 +26,7 @@ import {
 } from "./params.ts";
 import { chargeCardOnFile, emitChargeOutcome } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
+import { readSubscriptions } from "./stale-reads.ts";
 import {
   changeSubscription,
   endSubscription,
@@ -33,7 +35,12 @@ import {
 } from "./subscription-changes.ts";
 import { buildItem } from "./subscription-items.ts";
 import type { ChargeOutcome } from "./test-cards.ts";
-import type { StoredInvoice, StoredPrice, StoredSubscription } from "./types.ts";
+import type {
+  StoredInvoice,
+  StoredPrice,
+  StoredPromotionCode,
+  StoredSubscription,
+} from "./types.ts";
 
 export interface NewSubscription {
   customer: string;
@@ -50,6 +57,10 @@ export interface NewSubscription {
    * Without it the customer's card on file is charged.
    */
   firstCharge?: ChargeOutcome;
+  /** A promotion code the reader typed into Checkout, already checked. */
+  promotionCode?: StoredPromotionCode;
+  /** The Checkout Session that started the subscription, if one did. */
+  checkoutSession?: string;
 }
 
 export interface StartedSubscription {
@@ -162,10 +173,10 @@ function scheduleInitialCancellation(
 
 /**
  * Starts a subscription and bills its first period: $0 during a trial,
- * otherwise a charge that leaves the subscription `active`, or `incomplete`
- * with an open invoice when it fails. Checkout and the API share this; the
- * caller then calls `announceSubscriptionStart`, so that Checkout can send
- * its own event first.
+ * otherwise a charge (less any promotion code's discount) that leaves the
+ * subscription `active`, or `incomplete` with an open invoice when it fails.
+ * Checkout and the API share this; the caller then calls
+ * `announceSubscriptionStart`, so that Checkout can send its own event first.
  */
 export function startSubscription(
   ctx: EmulatorContext,
@@ -174,6 +185,9 @@ export function startSubscription(
   const now = ctx.store.now();
   const subscription = ctx.store.subscriptions.insert(buildSubscription(input, now));
   scheduleInitialCancellation(subscription, input, now);
+  if (input.promotionCode) {
+    attachDiscount(ctx, subscription, input.promotionCode, input.checkoutSession ?? null);
+  }
 
   const outcome =
     subscription.status === "trialing"
@@ -216,12 +230,15 @@ export function presentSubscription(
   return expandFrom(ctx, sub, paths);
 }
 
+/** A read of one subscription, stale if a test armed it (stale-reads.ts). */
 export function retrieveSubscription(
   ctx: EmulatorContext,
   id: string,
   raw: unknown,
 ): StoredSubscription {
-  return presentSubscription(ctx, requireSubscription(ctx, id), readExpand(raw));
+  const sub = requireSubscription(ctx, id);
+  const [read = sub] = readSubscriptions(ctx, [sub]);
+  return presentSubscription(ctx, read, readExpand(raw));
 }
 
 const STATUS_FILTERS = [
@@ -260,13 +277,14 @@ export function listSubscriptions(
   raw: unknown,
 ): Stripe.ApiList<StoredSubscription> {
   const params = parseParams(listSchema, raw);
-  const rows = ctx.store.subscriptions.newestFirst().filter((sub) => {
+  const listed = ctx.store.subscriptions.newestFirst().filter((sub) => {
     if (params.customer && sub.customer !== params.customer) return false;
-    if (params.price && !sub.items.data.some((item) => item.price.id === params.price)) {
-      return false;
-    }
-    return matchesStatus(sub.status, params.status);
+    return !params.price || sub.items.data.some((item) => item.price.id === params.price);
   });
+  // A stale read shows the earlier status, so the status filter sees that one.
+  const rows = readSubscriptions(ctx, listed).filter((sub) =>
+    matchesStatus(sub.status, params.status),
+  );
   return listPage(ctx, rows, params, "/v1/subscriptions", (sub) =>
     presentSubscription(ctx, sub),
   );

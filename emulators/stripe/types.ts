@@ -21,6 +21,10 @@ export type StoredInvoice = Stripe.Invoice;
 export type StoredCheckoutSession = Stripe.Checkout.Session;
 export type StoredPortalSession = Stripe.BillingPortal.Session;
 export type StoredEvent = Stripe.EventBase;
+export type StoredCoupon = Stripe.Coupon;
+export type StoredPromotionCode = Stripe.PromotionCode;
+/** A coupon at work on one subscription (discounts.ts). */
+export type StoredDiscount = Stripe.Discount;
 export type EventType = Stripe.Event.Type;
 
 /** Webhook endpoints keep their secret; the API shows it only on creation. */
@@ -56,6 +60,16 @@ export interface Delivery {
   url: string;
   state: DeliveryState;
   attempts: DeliveryAttempt[];
+}
+
+/**
+ * Keyed by customer ID: how many more subscription reads answer with an
+ * earlier version of the customer's subscriptions (`/_emulator/.../stale_reads`).
+ */
+export interface StaleRead {
+  id: string;
+  reads: number;
+  versionsBack: number;
 }
 
 /** Keyed by customer ID: the test card the customer's renewals are charged to. */

@@ -3,6 +3,7 @@ import { isLiveStatus } from "../../lib/access.ts";
 import { tierName as tierNameOf, tierRank } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
+import { readCheckoutOptions } from "./checkout-options.ts";
 import { readActiveComplimentary } from "./complimentary.ts";
 import { ensureStripeCustomer, readStripeCustomerId } from "./customers.ts";
 import { isStripeNotFound } from "./failures.ts";
@@ -111,7 +112,7 @@ export function checkoutParams(
   customerId: string,
   priceId: string,
 ): Stripe.Checkout.SessionCreateParams {
-  const { trialDays, allowPromotionCodes } = tierwall.billing;
+  const { trialDays, allowPromotionCodes } = readCheckoutOptions();
   return {
     mode: "subscription",
     customer: customerId,

@@ -183,13 +183,13 @@ describe("requests", () => {
   });
 
   test("an unknown route answers Stripe's 404", async () => {
-    const { status, body } = await callApi(env.emulator, "GET", "/v1/coupons");
+    const { status, body } = await callApi(env.emulator, "GET", "/v1/payouts");
 
     expect(status).toBe(404);
     expect(body).toEqual({
       error: {
         type: "invalid_request_error",
-        message: "Unrecognized request URL (GET: /v1/coupons).",
+        message: "Unrecognized request URL (GET: /v1/payouts).",
       },
     });
   });

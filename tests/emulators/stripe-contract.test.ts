@@ -14,6 +14,7 @@ import {
   control,
   seededPrice,
   submitCheckoutForm,
+  submitForm,
   subscribe,
   useStripeEmulator,
 } from "./support/stripe.ts";
@@ -271,5 +272,44 @@ describe("Stripe contract", () => {
     expect(status).toBe(404);
     const schema = responseSchema(contract, "/v1/prices/{price}", "get", "default");
     expect(describeProblems(checkSchema(contract, schema, body))).toBe("");
+  });
+
+  // Last, so the coupon events (no schema in the subset) stay out of the event tests.
+  test("a Checkout Session paid with a promotion code, its subscription and invoice", async () => {
+    const coupon = await env.stripe.coupons.create({
+      percent_off: 15,
+      duration: "forever",
+    });
+    const promo = await env.stripe.promotionCodes.create({
+      promotion: { type: "coupon", coupon: coupon.id },
+    });
+    const price = await seededPrice(env.stripe, "core_monthly");
+    const open = await env.stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: "http://site.test/ok?session_id={CHECKOUT_SESSION_ID}",
+      allow_promotion_codes: true,
+    });
+    await submitForm(open.url ?? "", {
+      card_number: "4242424242424242",
+      card_expiry: "12 / 34",
+      card_cvc: "123",
+      promotion_code: promo.code,
+    });
+
+    const done = await expectConforms(
+      "GET",
+      "/v1/checkout/sessions/{session}",
+      `/v1/checkout/sessions/${open.id}?expand[]=line_items`,
+    );
+    expect(done).toMatchObject({ amount_total: 1020, status: "complete" });
+    const sub = await expectConforms(
+      "GET",
+      "/v1/subscriptions/{subscription_exposed_id}",
+      `/v1/subscriptions/${done.subscription}?expand[]=latest_invoice`,
+    );
+    expect(sub.discounts).toHaveLength(1);
+    expectComponent("invoice", sub.latest_invoice);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { BurstReport } from "../../emulators/stripe/burst.ts";
-import { payOnCheckoutPage } from "./checkout.ts";
+import { parseForm, payOnCheckoutPage } from "./checkout.ts";
 import type { Reader, Stack } from "./stack.ts";
 
 /**
@@ -28,6 +28,9 @@ export interface StoredRow {
   status: string;
   tier: string;
   customer_id: string;
+  price_id: string | null;
+  cancel_at: number | null;
+  cancel_at_period_end: number;
 }
 
 export interface MeBody {
@@ -120,7 +123,8 @@ export function billingFor(stack: Stack) {
 
   const storedSubscriptions = (reader: Reader): StoredRow[] =>
     query<StoredRow>(
-      `SELECT s.id, s.status, s.tier, s.customer_id
+      `SELECT s.id, s.status, s.tier, s.customer_id, s.price_id, s.cancel_at,
+              s.cancel_at_period_end
          FROM subscription s JOIN user u ON u.id = s.user_id
         WHERE u.email = ? ORDER BY s.id`,
       reader.email,
@@ -153,6 +157,24 @@ export function billingFor(stack: Stack) {
     const paid = await payOnCheckoutPage(checkoutUrl);
     expect(paid.status).toBe(303);
     return paid.headers.get("location") ?? "";
+  };
+
+  /**
+   * Starts Checkout as a form post and pays on the emulator's hosted page with
+   * a promotion code typed in; answers the page's response unfollowed.
+   */
+  const subscribeWithCode = async (
+    reader: Reader,
+    priceId: string,
+    code: string,
+  ): Promise<Response> => {
+    const checkout = await stack.post(
+      "/api/billing/checkout",
+      { price: priceId },
+      reader.cookie,
+    );
+    expect(checkout.status).toBe(303);
+    return payWithPromotionCode(checkout.headers.get("location") ?? "", code);
   };
 
   /** The reader's one subscription as Stripe holds it. */
@@ -250,6 +272,17 @@ export function billingFor(stack: Stack) {
         )
       ).deliveries,
     advanceDays: (days: number) => control<{ now: number }>("clock/advance", { days }),
+    now: async (): Promise<number> => {
+      const response = await fetch(`${stack.stripeUrl}/_emulator/clock`);
+      return ((await response.json()) as { now: number }).now;
+    },
+    /** The customer's next subscription reads answer an earlier version; see control.ts. */
+    staleReads: (
+      customerId: string,
+      body: { reads?: number; versions_back?: number } = {},
+    ) => control(`customers/${customerId}/stale_reads`, body),
+    failPayment: (subscriptionId: string) =>
+      control(`subscriptions/${subscriptionId}/payment_failed`),
     setCard: (customerId: string, number: string) =>
       control(`customers/${customerId}/card`, { number }),
     outage: (api: boolean) => control("outage", { api }),
@@ -276,10 +309,32 @@ export function billingFor(stack: Stack) {
     me,
     tierOnMe,
     subscribe,
+    subscribeWithCode,
     stripeSubscription,
     inPortal,
     postWebhook,
     sign,
     emulator,
   };
+}
+
+/** Pays on the emulator's hosted Checkout page with the test card and a promotion code. */
+export async function payWithPromotionCode(
+  checkoutUrl: string,
+  code: string,
+): Promise<Response> {
+  const form = parseForm(await (await fetch(checkoutUrl)).text(), checkoutUrl);
+  const fields = {
+    ...form.fields,
+    card_number: "4242 4242 4242 4242",
+    card_expiry: "12 / 34",
+    card_cvc: "123",
+    promotion_code: code,
+  };
+  return fetch(form.action, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
 }

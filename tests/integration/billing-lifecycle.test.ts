@@ -89,6 +89,9 @@ describe("a free trial", () => {
       tier: "core",
       subscription: { status: "trialing", tier: "core" },
     });
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "trialing", tier: "core" },
+    ]);
     expect(await readsFull(reader, corePage)).toBe(true);
 
     await advanceDays(15);
@@ -96,6 +99,9 @@ describe("a free trial", () => {
       tier: "core",
       subscription: { status: "active" },
     });
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "active", tier: "core" },
+    ]);
   });
 
   it("that ends with a declined card leaves the reader past due, in grace", async () => {
@@ -229,6 +235,9 @@ describe("a scheduled cancellation", () => {
     expect(canceling.subscription?.cancelAt).toBe(
       canceling.subscription?.currentPeriodEnd,
     );
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "active", tier: "core", cancel_at_period_end: 1 },
+    ]);
     expect(await readsFull(reader, corePage)).toBe(true);
 
     await advanceDays(31);
@@ -236,6 +245,9 @@ describe("a scheduled cancellation", () => {
     const ended = await billing.me(reader);
     expect(ended.tier).toBe("free");
     expect(ended.subscription?.status).toBe("canceled");
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "canceled", tier: "core" },
+    ]);
     expect(await readsFull(reader, corePage)).toBe(false);
   });
 
@@ -254,10 +266,21 @@ describe("a scheduled cancellation", () => {
     expect(canceling.subscription?.cancelAt).toBe(
       new Date(cancelAt * 1000).toISOString(),
     );
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      {
+        status: "active",
+        tier: "lightning",
+        cancel_at: cancelAt,
+        cancel_at_period_end: 0,
+      },
+    ]);
     expect(await readsFull(reader, lightningPage)).toBe(true);
 
     await advanceDays(11);
     expect(await billing.tierOnMe(reader)).toBe("free");
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "canceled", tier: "lightning" },
+    ]);
     expect(await readsFull(reader, lightningPage)).toBe(false);
   });
 
@@ -286,22 +309,40 @@ describe("a scheduled cancellation", () => {
 describe("the Billing Portal", () => {
   it("carries plan changes, a cancellation and its resumption to the reader's tier", async () => {
     const reader = await subscribed("spark");
+    const [{ id } = { id: "" }] = billing.storedSubscriptions(reader);
+    const lightning = await billing.priceOf("lightning");
+    const core = await billing.priceOf("core");
 
-    await billing.inPortal(reader, "switch", {
-      price: await billing.priceOf("lightning"),
-    });
+    await billing.inPortal(reader, "switch", { price: lightning });
     await stack.flushWebhooks();
     expect(await billing.tierOnMe(reader)).toBe("lightning");
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "active", tier: "lightning", price_id: lightning },
+    ]);
     expect(await readsFull(reader, lightningPage)).toBe(true);
 
-    await billing.inPortal(reader, "switch", { price: await billing.priceOf("core") });
+    await billing.inPortal(reader, "switch", { price: core });
     await stack.flushWebhooks();
     expect(await billing.tierOnMe(reader)).toBe("core");
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "active", tier: "core", price_id: core },
+    ]);
     expect(await readsFull(reader, lightningPage)).toBe(false);
 
     await billing.inPortal(reader, "cancel");
     await stack.flushWebhooks();
-    expect((await billing.me(reader)).subscription?.cancelAtPeriodEnd).toBe(true);
+    const canceling = await billing.me(reader);
+    expect(canceling.subscription?.cancelAtPeriodEnd).toBe(true);
+    const periodEnd = Date.parse(canceling.subscription?.currentPeriodEnd ?? "") / 1000;
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      {
+        id,
+        status: "active",
+        tier: "core",
+        cancel_at_period_end: 1,
+        cancel_at: periodEnd,
+      },
+    ]);
 
     await billing.inPortal(reader, "resume");
     await stack.flushWebhooks();
@@ -311,6 +352,9 @@ describe("the Billing Portal", () => {
       cancelAtPeriodEnd: false,
       cancelAt: null,
     });
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "active", tier: "core", cancel_at_period_end: 0, cancel_at: null },
+    ]);
   });
 });
 

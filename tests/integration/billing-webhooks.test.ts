@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Billing, billingFor } from "../helpers/billing.ts";
+import { gatedPage } from "../helpers/site.ts";
 import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -298,6 +299,58 @@ describe("one event delivered several times at the same moment", () => {
       billing.query("SELECT id FROM stripe_event WHERE id = ?", held.event_id),
     ).toHaveLength(1);
     expect(await billing.tierOnMe(reader)).toBe("lightning");
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      {
+        status: "active",
+        tier: "lightning",
+        price_id: await billing.priceOf("lightning"),
+      },
+    ]);
+    await expectInStepWithStripe(reader);
+  });
+});
+
+describe("a stale read from Stripe after a cancellation", () => {
+  it("leaves the canceled row canceled and the reader at the teaser", async () => {
+    const corePage = gatedPage(stack.distDir, "core");
+    const reader = await stack.signUp();
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    await stack.flushWebhooks();
+    const { id } = await billing.stripeSubscription(reader);
+    await stack.stripe.subscriptions.cancel(id);
+    await stack.flushWebhooks();
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "canceled" },
+    ]);
+
+    // A later event (a note added to the ended subscription) sends the webhook
+    // to read it, and that read lags two changes behind, the note and the
+    // cancellation: it still shows the subscription active.
+    await billing.emulator.staleReads(billing.customerOf(reader), { versions_back: 2 });
+    await stack.stripe.subscriptions.update(id, { metadata: { note: "refunded" } });
+    await stack.flushWebhooks();
+
+    // The webhook's read used the stale answer up: this one is fresh.
+    expect((await stack.stripe.subscriptions.retrieve(id)).status).toBe("canceled");
+    expect(stack.server.output()).toContain(
+      `subscription ${id} is stored canceled; Stripe answered active`,
+    );
+    const updates = await stack.stripe.events.list({
+      type: "customer.subscription.updated",
+      limit: 1,
+    });
+    const [update] = updates.data;
+    expect(isRecorded(update?.id ?? "")).toBe(true);
+
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "canceled", tier: "core" },
+    ]);
+    expect(await billing.me(reader)).toMatchObject({
+      tier: "free",
+      subscription: { status: "canceled" },
+    });
+    const page = await billing.getAs(corePage.path, reader.cookie);
+    expect(await page.text()).toBe(corePage.teaser);
   });
 });
 

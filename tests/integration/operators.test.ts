@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../scripts/stack.ts";
+import {
+  type StripeEmulator,
+  startStripeEmulator,
+} from "../../emulators/stripe/index.ts";
+import { emulatorStripeClient, repoRoot } from "../../scripts/stack.ts";
 import { HANDLED_EVENT_TYPES } from "../../server/billing/events.ts";
 import { runStripeSetup } from "../../server/billing/setup.ts";
 import tierwall from "../../tierwall.config.ts";
@@ -290,6 +294,156 @@ describe("npm run stripe:setup", () => {
     const response = await stack.post("/api/billing/portal", {}, reader.cookie);
     expect(response.status).toBe(303);
     expect(response.headers.get("location")?.startsWith(stack.stripeUrl)).toBe(true);
+  });
+});
+
+describe("npm run stripe:setup on an empty Stripe account", () => {
+  let empty: StripeEmulator;
+  let stripe: Stripe;
+  let firstOutput = "";
+  const webhookUrl = () => `${stack.baseUrl}/api/stripe/webhook`;
+  const setup = () => runCli("stripe-setup.ts", [], { STRIPE_API_BASE: empty.url });
+
+  beforeAll(async () => {
+    empty = await startStripeEmulator({ catalog: "empty", retryDelaysMs: [100] });
+    stripe = emulatorStripeClient(empty.url);
+  });
+
+  afterAll(async () => {
+    await empty?.close();
+  });
+
+  /** Everything the setup manages in the account, to compare before and after a run. */
+  async function accountSnapshot(): Promise<unknown> {
+    const all = { limit: 100 } as const;
+    return {
+      products: await stripe.products.list(all).autoPagingToArray({ limit: 1000 }),
+      prices: await stripe.prices.list(all).autoPagingToArray({ limit: 1000 }),
+      portal: await stripe.billingPortal.configurations
+        .list(all)
+        .autoPagingToArray({ limit: 1000 }),
+      endpoints: await stripe.webhookEndpoints
+        .list(all)
+        .autoPagingToArray({ limit: 1000 }),
+    };
+  }
+
+  async function theEndpoint(): Promise<Stripe.WebhookEndpoint> {
+    const endpoints = (await stripe.webhookEndpoints.list({ limit: 100 })).data;
+    expect(endpoints.map((endpoint) => endpoint.url)).toEqual([webhookUrl()]);
+    return endpoints[0] as Stripe.WebhookEndpoint;
+  }
+
+  function expectListensToHandledEvents(endpoint: Stripe.WebhookEndpoint): void {
+    expect(endpoint.status).toBe("enabled");
+    expect([...endpoint.enabled_events].sort()).toEqual([...HANDLED_EVENT_TYPES].sort());
+  }
+
+  it("creates the products, the prices with their lookup keys, the portal and the endpoint", async () => {
+    expect((await stripe.products.list()).data).toEqual([]);
+
+    const first = await setup();
+    expect(first.code, first.stderr).toBe(0);
+    firstOutput = first.stdout;
+    const paid = tierwall.tiers.slice(1);
+    expect(outcomes(first.stdout)).toEqual([
+      ...paid.flatMap((tier) => [
+        `created product ${tier.id}`,
+        `created price ${tier.id}_monthly`,
+        `created price ${tier.id}_yearly`,
+      ]),
+      "created portal configuration tierwall",
+      `created webhook endpoint ${webhookUrl()}`,
+    ]);
+
+    const products = (await stripe.products.list({ limit: 100 })).data;
+    expect(products.map((p) => [p.metadata.tier, p.name]).sort()).toEqual(
+      paid.map((tier) => [tier.id, tier.name]).sort(),
+    );
+    for (const tier of paid) {
+      const product = products.find((p) => p.metadata.tier === tier.id);
+      for (const [period, interval] of [
+        ["monthly", "month"],
+        ["yearly", "year"],
+      ] as const) {
+        const [price] = (
+          await stripe.prices.list({ lookup_keys: [`${tier.id}_${period}`] })
+        ).data;
+        expect(price).toMatchObject({
+          product: product?.id,
+          active: true,
+          currency: tier.prices?.currency,
+          unit_amount: tier.prices?.[period],
+          recurring: { interval, interval_count: 1 },
+        });
+      }
+    }
+
+    const configurations = (await stripe.billingPortal.configurations.list()).data;
+    const ours = configurations.find((c) => c.metadata?.tierwall === "portal");
+    expect(
+      ours?.features.subscription_update.products?.map((p) => p.product).sort(),
+    ).toEqual(products.map((p) => p.id).sort());
+    expectListensToHandledEvents(await theEndpoint());
+  });
+
+  it("printed the new endpoint's signing secret once, the one Stripe holds", async () => {
+    const response = await fetch(`${empty.url}/_emulator/webhook_endpoints`);
+    const [endpoint] = (await response.json()) as { secret: string }[];
+    const printed = [...firstOutput.matchAll(/^STRIPE_WEBHOOK_SECRET=(whsec_\S+)$/gm)];
+
+    expect(printed.map((match) => match[1])).toEqual([endpoint?.secret]);
+    expect(firstOutput.split(endpoint?.secret ?? "?").length - 1).toBe(1);
+  });
+
+  it("changes nothing on a second run, and shows no secret", async () => {
+    const before = await accountSnapshot();
+
+    const second = await setup();
+    expect(second.code, second.stderr).toBe(0);
+    const lines = outcomes(second.stdout);
+    expect(lines).toHaveLength(11);
+    expect(lines.filter((line) => !line.startsWith("unchanged "))).toEqual([]);
+    expect(second.stdout).not.toContain("whsec_");
+    expect(await accountSnapshot()).toEqual(before);
+  });
+
+  it("repairs an endpoint that listens to the wrong events", async () => {
+    const { id } = await theEndpoint();
+    await stripe.webhookEndpoints.update(id, { enabled_events: ["customer.created"] });
+
+    const run = await setup();
+    expect(run.code, run.stderr).toBe(0);
+    expect(outcomes(run.stdout)).toContain(`updated webhook endpoint ${webhookUrl()}`);
+    expect(run.stdout).not.toContain("whsec_");
+    const repaired = await theEndpoint();
+    expect(repaired.id).toBe(id);
+    expectListensToHandledEvents(repaired);
+  });
+
+  it("turns a disabled endpoint back on", async () => {
+    const { id } = await theEndpoint();
+    await stripe.webhookEndpoints.update(id, { disabled: true });
+    expect((await theEndpoint()).status).toBe("disabled");
+
+    const run = await setup();
+    expect(run.code, run.stderr).toBe(0);
+    expect(outcomes(run.stdout)).toContain(`updated webhook endpoint ${webhookUrl()}`);
+    const repaired = await theEndpoint();
+    expect(repaired.id).toBe(id);
+    expectListensToHandledEvents(repaired);
+  });
+
+  it("changes nothing on the run after the repairs", async () => {
+    const before = await accountSnapshot();
+
+    const run = await setup();
+    expect(run.code, run.stderr).toBe(0);
+    const lines = outcomes(run.stdout);
+    expect(lines).toHaveLength(11);
+    expect(lines.filter((line) => !line.startsWith("unchanged "))).toEqual([]);
+    expect(run.stdout).not.toContain("whsec_");
+    expect(await accountSnapshot()).toEqual(before);
   });
 });
 

@@ -14,6 +14,7 @@ export interface CheckoutLine {
 export interface CheckoutForm extends CardFieldValues {
   email?: string;
   name?: string;
+  promotion_code?: string;
 }
 
 export interface CheckoutView {
@@ -26,6 +27,8 @@ export interface CheckoutView {
   /** The customer's known email; null means the form asks for one. */
   knownEmail: string | null;
   trialDays: number | null;
+  /** The session was created with `allow_promotion_codes`: the form asks for one. */
+  takesPromotionCodes: boolean;
   form?: CheckoutForm;
   error?: string;
 }
@@ -51,6 +54,14 @@ function emailField(view: CheckoutView): SafeHtml {
     <input id="email" name="email" type="email" autocomplete="email" required value="${value}">`;
 }
 
+function promotionCodeField(view: CheckoutView): SafeHtml | string {
+  if (!view.takesPromotionCodes) return "";
+  return html`<label for="promotion_code">Promotion code</label>
+    <input id="promotion_code" name="promotion_code" autocomplete="off"
+      value="${view.form?.promotion_code ?? ""}">
+    <p class="hint">Optional. It is taken off when you pay.</p>`;
+}
+
 const TEST_CARD_HINT =
   "Test card: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.";
 
@@ -62,6 +73,7 @@ function paymentForm(view: CheckoutView): SafeHtml {
       ${cardFields(form, TEST_CARD_HINT)}
       <label for="name">Name on card</label>
       <input id="name" name="name" autocomplete="cc-name" value="${form.name ?? ""}">
+      ${promotionCodeField(view)}
       ${view.error ? html`<p class="error" role="alert" id="card-error">${view.error}</p>` : ""}
       <button type="submit" class="wide" id="submit">${view.trialDays ? "Start trial" : "Subscribe"}</button>
     </form>
