@@ -1,3 +1,4 @@
+import type { ClusterWrites } from "./serve-cluster.ts";
 import type { Measurement } from "./serve-load.ts";
 
 /**
@@ -101,6 +102,7 @@ export interface TargetInput {
   peakRssMb: number | null;
   serverRoutes: readonly string[];
   edgeRow: string | null;
+  cluster: { row: string; writes: readonly ClusterWrites[] };
 }
 
 export function evaluateTargets(input: TargetInput): Target[] {
@@ -145,5 +147,27 @@ export function evaluateTargets(input: TargetInput): Target[] {
       min: 0.6,
     }),
   );
+  targets.push(clusterTarget(input));
   return targets;
+}
+
+/** Under the cluster, with sign-ups all along: no failed answer, no lost write. */
+function clusterTarget(input: TargetInput): Target {
+  const { row, writes } = input.cluster;
+  const loaded = input.rows.filter((each) => each.name === row);
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const pageErrors = sum(loaded.map((each) => each.errors + each.non2xx));
+  const lost = sum(writes.map((each) => each.lost));
+  const failed = sum(writes.map((each) => each.failed));
+  const busy = sum(writes.map((each) => each.busyInLog));
+  const stored = sum(writes.map((each) => each.stored));
+  return {
+    name: "cluster under writes",
+    goal: "no errors, no lost write, no SQLITE_BUSY",
+    measured:
+      `${stored} sign-ups stored, ${lost} lost, ${failed + pageErrors} failed answers, ` +
+      `${busy} busy`,
+    met:
+      writes.length === 0 ? null : lost + failed + pageErrors + busy === 0 && stored > 0,
+  };
 }

@@ -163,6 +163,8 @@ export interface ServerOptions {
   /** Where the server's stdout and stderr go, as in production: a file. */
   logPath: string;
   env?: Record<string, string>;
+  /** Runs this many workers under `npm run start:cluster` instead of one process. */
+  workers?: number;
 }
 
 /**
@@ -173,32 +175,45 @@ export interface ServerOptions {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const url = `http://127.0.0.1:${options.port}`;
   const log = await open(options.logPath, "a");
-  const child = spawn(
-    process.execPath,
-    [path.join(options.outputDir, "server/index.mjs")],
-    {
-      cwd: projectRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: "production",
-        PORT: String(options.port),
-        SITE_URL: url,
-        DATABASE_PATH: options.databasePath,
-        DIST_DIR: options.distDir,
-        RESEND_BASE_URL: "http://127.0.0.1:9",
-        FEED_TOKEN_SECRET: "bench-feed-token-secret-bench-feed-token-secret",
-        ...options.env,
-      },
-      stdio: ["ignore", log.fd, log.fd],
+  const entry = path.join(options.outputDir, "server/index.mjs");
+  const args = options.workers
+    ? ["--import", "tsx", path.join(projectRoot, "scripts/cluster.ts"), "--entry", entry]
+    : [entry];
+  const child = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "production",
+      PORT: String(options.port),
+      SITE_URL: url,
+      DATABASE_PATH: options.databasePath,
+      DIST_DIR: options.distDir,
+      RESEND_BASE_URL: "http://127.0.0.1:9",
+      FEED_TOKEN_SECRET: "bench-feed-token-secret-bench-feed-token-secret",
+      ...(options.workers ? { TIERWALL_WORKERS: String(options.workers) } : {}),
+      ...options.env,
     },
-  );
+    stdio: ["ignore", log.fd, log.fd],
+  });
   await log.close();
   if (child.pid === undefined) throw new Error("[bench] the server did not start");
 
   const server = { child, url, pid: child.pid, stop: () => stopProcess(child) };
   await waitForHealth(server, options.logPath);
+  if (options.workers) await waitForWorkers(options.logPath, options.workers);
   return server;
+}
+
+/** The cluster launcher logs each worker that listens; waits for all of them. */
+async function waitForWorkers(logPath: string, workers: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const log = await readFile(logPath, "utf8").catch(() => "");
+    if ((log.match(/"worker \d+ listening"/g) ?? []).length >= workers) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`[bench] ${workers} workers did not all listen; see ${logPath}`);
 }
 
 async function waitForHealth(server: RunningServer, logPath: string): Promise<void> {

@@ -5,6 +5,13 @@ import { defineCommand, runMain } from "citty";
 import { getRandomPort } from "get-port-please";
 import { SESSION_COOKIE_NAME } from "../server/auth/lucia.ts";
 import config from "../tierwall.config.ts";
+import {
+  CLUSTER_ROW,
+  CLUSTER_WORKERS,
+  type ClusterContext,
+  type ClusterWrites,
+  measureCluster,
+} from "./serve-cluster.ts";
 import { seedReaders } from "./serve-db.ts";
 import { EDGE_ROW, type EdgeRow, prepareEdge } from "./serve-edge.ts";
 import {
@@ -32,7 +39,10 @@ import {
  * autocannon at each connection count: a public page, a gated page for an
  * entitled reader, the same page for an anonymous reader (its teaser) and
  * `/api/me`. nginx serving the same public file is the ceiling, and nginx as
- * the edge (scripts/edge-nginx.ts) serving the gated page is one more row.
+ * the edge (scripts/edge-nginx.ts) serving the gated page is one more row, and
+ * the gated page from two workers under the cluster launcher, while readers
+ * sign up through them, is the last: it shows the shared database losing no
+ * write and refusing no reader under that load.
  * Targets are reported, not asserted: the exit code is non-zero only when
  * answers fail so often that the numbers mean nothing.
  */
@@ -122,23 +132,38 @@ async function measureRow(target: Target, load: LoadOptions): Promise<Measuremen
   return row;
 }
 
+interface Measured {
+  rows: Measurement[];
+  /** The cluster's sign-ups at each connection count. */
+  writes: (ClusterWrites & { connections: number })[];
+}
+
 async function measureAll(
   scene: Scene,
   connections: readonly number[],
   load: Omit<LoadOptions, "connections">,
-  edge: EdgeRow,
-): Promise<Measurement[]> {
-  const rows: Measurement[] = [];
+  extra: { edge: EdgeRow; cluster: ClusterContext },
+): Promise<Measured> {
+  const measured: Measured = { rows: [], writes: [] };
   for (const count of connections) {
     const options = { ...load, connections: count };
-    for (const target of targetsOf(scene)) rows.push(await measureRow(target, options));
-    if (edge.kind === "ready") {
-      const row = await edge.measure(options);
-      console.log(`[bench] ${row.name} at ${count}: ${row.requestsPerSecond} req/s`);
-      rows.push(row);
+    for (const target of targetsOf(scene)) {
+      measured.rows.push(await measureRow(target, options));
     }
+    if (extra.edge.kind === "ready") {
+      const row = await extra.edge.measure(options);
+      console.log(`[bench] ${row.name} at ${count}: ${row.requestsPerSecond} req/s`);
+      measured.rows.push(row);
+    }
+    const { row, writes } = await measureCluster(extra.cluster, options);
+    console.log(
+      `[bench] ${row.name} at ${count}: ${row.requestsPerSecond} req/s, ` +
+        `${writes.stored} sign-ups stored, ${writes.lost} lost, ${writes.failed} failed`,
+    );
+    measured.rows.push(row);
+    measured.writes.push({ ...writes, connections: count });
   }
-  return rows;
+  return measured;
 }
 
 function meaningless(rows: readonly Measurement[]): Measurement[] {
@@ -184,18 +209,19 @@ async function setUp(workDir: string, builds: Builds, readers: number, stops: St
   const { databasePath, cookies } = await seed(workDir, readers, tier);
 
   let servers = 0;
-  const start = async (env: Record<string, string> = {}) => {
-    const log = path.join(workDir, `server-${++servers}.log`);
+  const start = async (env: Record<string, string> = {}, workers?: number) => {
+    const logPath = path.join(workDir, `server-${++servers}.log`);
     const port = await freePort();
     const server = await startServer({
       ...builds,
       databasePath,
       port,
-      logPath: log,
+      logPath,
       env,
+      workers,
     });
     stops.push(() => server.stop());
-    return server;
+    return { ...server, logPath };
   };
   const server = await start();
 
@@ -218,7 +244,32 @@ async function setUp(workDir: string, builds: Builds, readers: number, stops: St
     tier,
   };
   await checkRoutes(scene);
-  return { scene, start };
+  return { scene, start, databasePath };
+}
+
+type Start = (
+  env?: Record<string, string>,
+  workers?: number,
+) => Promise<RunningServer & { logPath: string }>;
+
+/** The cluster behind the last row: checked once, like the single process. */
+async function setUpCluster(
+  scene: Scene,
+  start: Start,
+  databasePath: string,
+): Promise<ClusterContext> {
+  const server = await start({ TRUST_PROXY: "1" }, CLUSTER_WORKERS);
+  const gated = `${server.url}${scene.pages.gated.path}`;
+  const full = expectPage(scene.pages.gated.bytes, true);
+  await expectAnswer("cluster", gated, full, scene.cookies[0]);
+  console.log(`[bench] cluster ${server.url} (${CLUSTER_WORKERS} workers)`);
+  return {
+    server,
+    logPath: server.logPath,
+    databasePath,
+    gatedPath: scene.pages.gated.path,
+    cookies: scene.cookies,
+  };
 }
 
 async function setUpEdge(
@@ -244,13 +295,16 @@ async function setUpEdge(
 }
 
 function report(
-  rows: Measurement[],
+  measured: Measured,
   connections: number[],
   peakRssMb: number | null,
   edge: EdgeRow,
 ) {
+  const { rows, writes } = measured;
   console.log("");
   printTable(rows);
+  console.log("");
+  printClusterWrites(writes);
   console.log("");
   const targets = evaluateTargets({
     rows,
@@ -258,6 +312,7 @@ function report(
     peakRssMb,
     serverRoutes: [ROWS.public, ROWS.gated, ROWS.teaser, ROWS.me],
     edgeRow: edge.kind === "ready" ? EDGE_ROW : null,
+    cluster: { row: CLUSTER_ROW, writes },
   });
   printTargets(targets);
   console.log(
@@ -266,6 +321,16 @@ function report(
   );
   if (edge.kind === "skipped") console.log(`edge row: not measured (${edge.reason}).`);
   return targets;
+}
+
+function printClusterWrites(writes: Measured["writes"]): void {
+  for (const each of writes) {
+    console.log(
+      `${CLUSTER_ROW} at ${each.connections}: ${each.attempted} sign-ups ` +
+        `(${each.perSecond}/s), ${each.stored} stored with their session, ` +
+        `${each.lost} lost, ${each.failed} failed, ${each.busyInLog} "database is locked" in the log`,
+    );
+  }
 }
 
 function describeMachine() {
@@ -321,13 +386,15 @@ const main = defineCommand({
         posts,
         positiveInteger(args.seed, "seed"),
       );
-      const { scene, start } = await setUp(workDir, builds, readers, stops);
+      const { scene, start, databasePath } = await setUp(workDir, builds, readers, stops);
       const edge = await setUpEdge(workDir, builds, scene, start, stops);
+      const cluster = await setUpCluster(scene, start, databasePath);
 
       const load = { durationSeconds: duration, warmupSeconds: warmup };
-      const rows = await measureAll(scene, connections, load, edge);
+      const measured = await measureAll(scene, connections, load, { edge, cluster });
+      const { rows } = measured;
       const peakRssMb = await readPeakRssMb(scene.server.pid);
-      const targets = report(rows, connections, peakRssMb, edge);
+      const targets = report(measured, connections, peakRssMb, edge);
 
       const summary = {
         bench: "serve",
@@ -339,6 +406,7 @@ const main = defineCommand({
         nginxWorkers: NGINX_WORKERS,
         pages: { public: scene.pages.public, gated: scene.pages.gated },
         rows,
+        clusterWrites: measured.writes,
         peakRssMb,
         targets,
         edge: edge.kind === "ready" ? { measured: true } : { skipped: edge.reason },
