@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type Stripe from "stripe";
 import { isTerminalStatus } from "../../lib/access.ts";
 import { isStripeNotFound, isStripeUnreachable } from "../billing/failures.ts";
@@ -13,14 +14,25 @@ import type { Reader } from "./types.ts";
  * gone, so every subscription still running is canceled in Stripe first; only
  * when all of those calls succeed is the reader deleted, with their sessions,
  * stored subscriptions, grants, feed address and links (the foreign keys
- * cascade). If Stripe cannot be reached, nothing is deleted and the reader can
- * try again. The Stripe customer stays, with its invoices, for the accounts.
+ * cascade), and every email Tierwall holds for them. If a cancellation fails,
+ * nothing is deleted; the subscriptions canceled before it stay canceled, and
+ * trying again cancels the rest and deletes. The Stripe customer stays, with
+ * its invoices, for the accounts.
  */
+
+export interface BillingRefusal {
+  ok: false;
+  reason: "billing-unavailable" | "billing-failed";
+  /** Subscriptions this attempt canceled before one could not be. */
+  canceled: number;
+  /** Subscriptions that were running when this attempt began. */
+  live: number;
+}
 
 export type DeletionOutcome =
   | { ok: true; canceled: number }
   | Exclude<SettingsOutcome, { ok: true }>
-  | { ok: false; reason: "billing-unavailable" | "billing-failed" };
+  | BillingRefusal;
 
 export async function deleteAccount(
   db: Db,
@@ -33,33 +45,69 @@ export async function deleteAccount(
   const check = await checkCurrentPassword(db, reader, password, client, nowSeconds);
   if (!check.ok) return refusal(check);
 
-  let canceled = 0;
-  try {
-    for (const customerId of customersOf(db, reader.id)) {
-      canceled += await cancelLiveSubscriptions(stripe(), customerId);
-    }
-  } catch (error) {
+  const canceled = await cancelEverySubscription(stripe, customersOf(db, reader.id));
+  if (!canceled.ok) {
+    const { refusal: refused, error } = canceled;
     logError(
       "billing",
-      `reader ${reader.id}'s subscriptions could not be canceled`,
+      `reader ${reader.id}'s account was not deleted: a Stripe call failed ` +
+        `(${refused.canceled} of ${refused.live} subscriptions canceled)`,
       error,
     );
-    const unavailable = isStripeUnreachable(error);
-    return { ok: false, reason: unavailable ? "billing-unavailable" : "billing-failed" };
+    return refused;
   }
 
   db.transaction(() => {
-    // Mail not yet sent to the reader (a confirmation link, say) goes with them.
-    db.prepare(
-      `DELETE FROM outbox WHERE status = 'pending' AND to_address IN (
-         SELECT email FROM user WHERE id = ?
-         UNION SELECT new_email FROM auth_token WHERE user_id = ? AND new_email IS NOT NULL
-       )`,
-    ).run(reader.id, reader.id);
+    forgetReaderEmails(db, reader.id);
     db.prepare("DELETE FROM user WHERE id = ?").run(reader.id);
   }).immediate();
-  logInfo("auth", `reader ${reader.id} deleted their account (${canceled} canceled)`);
-  return { ok: true, canceled };
+  logInfo(
+    "auth",
+    `reader ${reader.id} deleted their account (${canceled.count} canceled)`,
+  );
+  return { ok: true, canceled: canceled.count };
+}
+
+type Cancellation =
+  | { ok: true; count: number }
+  | { ok: false; refusal: BillingRefusal; error: unknown };
+
+/**
+ * Lists the live subscriptions of every customer first, then cancels them
+ * one by one, so that a failure can say how many were canceled of how many.
+ */
+async function cancelEverySubscription(
+  stripe: () => Stripe,
+  customerIds: string[],
+): Promise<Cancellation> {
+  const live: string[] = [];
+  let canceled = 0;
+  try {
+    for (const customerId of customerIds) {
+      live.push(...(await listLiveSubscriptions(stripe(), customerId)));
+    }
+    // One key per attempt and subscription: the SDK's own retries of a call
+    // are answered once, but a later attempt is a new request. Stripe keeps
+    // the answer to a key for a day, errors included, so a key reused by the
+    // next attempt would get the same error back instead of a cancellation.
+    const attempt = randomUUID();
+    for (const id of live) {
+      await stripe().subscriptions.cancel(
+        id,
+        {},
+        { idempotencyKey: `tierwall-delete-${id}-${attempt}` },
+      );
+      canceled++;
+    }
+  } catch (error) {
+    const reason = isStripeUnreachable(error) ? "billing-unavailable" : "billing-failed";
+    return {
+      ok: false,
+      refusal: { ok: false, reason, canceled, live: live.length },
+      error,
+    };
+  }
+  return { ok: true, count: canceled };
 }
 
 /** The reader's own customer, and any other their stored subscriptions name. */
@@ -75,11 +123,11 @@ function customersOf(db: Db, readerId: string): string[] {
   return rows.map((row) => row.id);
 }
 
-/** Cancels, at once, each of the customer's subscriptions that has not ended. */
-async function cancelLiveSubscriptions(
+/** The ids of the customer's subscriptions that have not ended. */
+async function listLiveSubscriptions(
   stripe: Stripe,
   customerId: string,
-): Promise<number> {
+): Promise<string[]> {
   const live: string[] = [];
   try {
     const list = stripe.subscriptions.list({
@@ -92,16 +140,33 @@ async function cancelLiveSubscriptions(
     }
   } catch (error) {
     // A customer Stripe does not know has nothing left to charge.
-    if (isStripeNotFound(error)) return 0;
+    if (isStripeNotFound(error)) return [];
     throw error;
   }
+  return live;
+}
 
-  for (const id of live) {
-    await stripe.subscriptions.cancel(
-      id,
-      {},
-      { idempotencyKey: `tierwall-delete-${id}` },
-    );
-  }
-  return live.length;
+/**
+ * Deletes every outbox row that belongs to the reader, whatever its status:
+ * mail to their address or to a new address they asked to move to (unless
+ * another account holds it by now), and mail named after one of their links
+ * or after them, wherever it went. Pending link emails hold live links, and
+ * the rest is their personal data: none of it stays once they are gone.
+ */
+function forgetReaderEmails(db: Db, readerId: string): void {
+  db.prepare(
+    `DELETE FROM outbox
+      WHERE to_address IN (
+              SELECT email FROM user WHERE id = @reader
+              UNION
+              SELECT new_email FROM auth_token
+               WHERE user_id = @reader AND new_email IS NOT NULL
+                 AND new_email NOT IN (SELECT email FROM user WHERE id <> @reader))
+         OR idempotency_key IN (
+              SELECT purpose || ':' || id FROM auth_token WHERE user_id = @reader
+              UNION
+              SELECT 'email-changed:' || id FROM auth_token
+               WHERE user_id = @reader AND purpose = 'change-email')
+         OR idempotency_key = 'welcome:' || @reader`,
+  ).run({ reader: readerId });
 }

@@ -5,14 +5,12 @@ import type { Credentials } from "./credentials.ts";
 import { sendVerificationLink } from "./email-links.ts";
 import { hashPassword, verifyDecoyPassword, verifyPassword } from "./password.ts";
 import {
-  checkRateLimit,
   clearRateLimit,
   forgiveRateLimitHit,
-  type RateLimitPolicy,
-  recordRateLimitHit,
   signInFailuresPerAddress,
   signInFailuresPerClient,
   signUpsPerClient,
+  takeRateLimitHits,
 } from "./rate-limit.ts";
 import type { Reader } from "./types.ts";
 
@@ -46,9 +44,11 @@ export async function signUp(
   client: string,
   nowSeconds: number = unixNow(),
 ): Promise<SignUpResult> {
-  const limit = checkRateLimit(db, signUpsPerClient, client, nowSeconds);
+  // A taken address is counted too: the 409 it gets tells that the address
+  // has an account, and this limit is what keeps that from being a fast way
+  // to find out who has one (see the README's "What the forms tell").
+  const limit = takeRateLimitHits(db, [[signUpsPerClient, client]], nowSeconds);
   if (limit.limited) return { ok: false, ...rateLimited(limit.retryAfterSeconds) };
-  recordRateLimitHit(db, signUpsPerClient, client, nowSeconds);
 
   // Checked before hashing so that a taken address costs no argon2 work.
   if (findUserRow(db, credentials.email)) return { ok: false, reason: "email-taken" };
@@ -67,21 +67,22 @@ export async function signIn(
   client: string,
   nowSeconds: number = unixNow(),
 ): Promise<SignInResult> {
-  const buckets: [RateLimitPolicy, string][] = [
-    [signInFailuresPerAddress, credentials.email],
-    [signInFailuresPerClient, client],
-  ];
-  for (const [policy, key] of buckets) {
-    const limit = checkRateLimit(db, policy, key, nowSeconds);
-    if (!limit.limited) continue;
-    logWarn("auth", `sign-in refused: ${policy.name} limit reached`);
+  // IMPORTANT: the attempt is counted as a failure before the password is
+  // checked, in the same immediate transaction as the check, so that a burst
+  // of parallel guesses, spread over any number of server processes, cannot
+  // pass the check while the first ones are still hashing.
+  const limit = takeRateLimitHits(
+    db,
+    [
+      [signInFailuresPerAddress, credentials.email],
+      [signInFailuresPerClient, client],
+    ],
+    nowSeconds,
+  );
+  if (limit.limited) {
+    logWarn("auth", "sign-in refused: too many attempts");
     return { ok: false, ...rateLimited(limit.retryAfterSeconds) };
   }
-
-  // IMPORTANT: the attempt is counted as a failure before the password is
-  // checked, with no await in between, so that a burst of parallel guesses
-  // cannot all pass the check above while the first ones are still hashing.
-  for (const [policy, key] of buckets) recordRateLimitHit(db, policy, key, nowSeconds);
 
   const row = findUserRow(db, credentials.email);
   const valid = row

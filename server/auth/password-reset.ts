@@ -1,17 +1,17 @@
 import type { Db } from "../db/database.ts";
 import { logInfo } from "../log.ts";
-import { findReaderByEmail, findReaderById } from "./accounts.ts";
+import { findReaderById } from "./accounts.ts";
 import { sendPasswordResetLink } from "./email-links.ts";
+import { type LinkRequestOutcome, requestLinkByAddress } from "./link-requests.ts";
 import { hashPassword } from "./password.ts";
 import {
   clearRateLimit,
   passwordResetsPerAddress,
   passwordResetsPerClient,
   signInFailuresPerAddress,
-  takeRateLimitHits,
 } from "./rate-limit.ts";
 import { deleteReaderSessions } from "./sessions.ts";
-import type { LinkRequestOutcome, LinkUseOutcome } from "./sign-in-links.ts";
+import type { LinkUseOutcome } from "./sign-in-links.ts";
 import { consumeToken, findToken, invalidateTokens } from "./tokens.ts";
 import { markEmailVerified } from "./verification.ts";
 
@@ -28,22 +28,21 @@ export function requestPasswordReset(
   client: string,
   nowSeconds: number,
 ): LinkRequestOutcome {
-  const limit = takeRateLimitHits(
+  const { outcome, reader } = requestLinkByAddress(
     db,
-    [
-      [passwordResetsPerAddress, email],
-      [passwordResetsPerClient, client],
-    ],
+    {
+      email,
+      purpose: "password-reset",
+      limits: [
+        [passwordResetsPerAddress, email],
+        [passwordResetsPerClient, client],
+      ],
+      send: (found) => sendPasswordResetLink(db, found, nowSeconds),
+    },
     nowSeconds,
   );
-  if (limit.limited) return { ok: false, reason: "rate-limited", ...limit };
-
-  const reader = findReaderByEmail(db, email);
-  if (!reader) return { ok: true };
-
-  db.transaction(() => sendPasswordResetLink(db, reader, nowSeconds)).immediate();
-  logInfo("auth", `password reset link sent to reader ${reader.id}`);
-  return { ok: true };
+  if (reader) logInfo("auth", `password reset link sent to reader ${reader.id}`);
+  return outcome;
 }
 
 /** Sets the new password; the caller then signs the reader in with a new session. */

@@ -81,6 +81,12 @@ export type RateLimitVerdict =
   | { limited: false }
   | { limited: true; retryAfterSeconds: number };
 
+/**
+ * Reads one bucket. This and recordRateLimitHit are the building blocks of
+ * takeRateLimitHits: called one after the other outside its transaction,
+ * another server process can count between them, so a limit should be
+ * enforced through takeRateLimitHits.
+ */
 export function checkRateLimit(
   db: Db,
   policy: RateLimitPolicy,

@@ -1,12 +1,8 @@
 import type { Db } from "../db/database.ts";
 import { logInfo } from "../log.ts";
-import { findReaderByEmail } from "./accounts.ts";
 import { sendSignInLink } from "./email-links.ts";
-import {
-  signInLinksPerAddress,
-  signInLinksPerClient,
-  takeRateLimitHits,
-} from "./rate-limit.ts";
+import { type LinkRequestOutcome, requestLinkByAddress } from "./link-requests.ts";
+import { signInLinksPerAddress, signInLinksPerClient } from "./rate-limit.ts";
 import { consumeToken } from "./tokens.ts";
 import { markEmailVerified } from "./verification.ts";
 
@@ -15,10 +11,6 @@ import { markEmailVerified } from "./verification.ts";
  * signs them in once, within 15 minutes. Asking answers the same whether or not
  * the address has an account, and an unknown address gets no email.
  */
-
-export type LinkRequestOutcome =
-  | { ok: true }
-  | { ok: false; reason: "rate-limited"; retryAfterSeconds: number };
 
 export type LinkUseOutcome =
   | { ok: true; readerId: string }
@@ -31,22 +23,21 @@ export function requestSignInLink(
   client: string,
   nowSeconds: number,
 ): LinkRequestOutcome {
-  const limit = takeRateLimitHits(
+  const { outcome, reader } = requestLinkByAddress(
     db,
-    [
-      [signInLinksPerAddress, email],
-      [signInLinksPerClient, client],
-    ],
+    {
+      email,
+      purpose: "sign-in",
+      limits: [
+        [signInLinksPerAddress, email],
+        [signInLinksPerClient, client],
+      ],
+      send: (found) => sendSignInLink(db, found, next, nowSeconds),
+    },
     nowSeconds,
   );
-  if (limit.limited) return { ok: false, reason: "rate-limited", ...limit };
-
-  const reader = findReaderByEmail(db, email);
-  if (!reader) return { ok: true };
-
-  db.transaction(() => sendSignInLink(db, reader, next, nowSeconds)).immediate();
-  logInfo("auth", `sign-in link sent to reader ${reader.id}`);
-  return { ok: true };
+  if (reader) logInfo("auth", `sign-in link sent to reader ${reader.id}`);
+  return outcome;
 }
 
 /** Uses the link; the caller then starts a session with a new id. */

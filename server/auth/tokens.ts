@@ -69,24 +69,14 @@ export function issueToken(
   request: { userId: string; purpose: TokenPurpose; newEmail?: string },
   nowSeconds: number,
 ): IssuedToken {
-  invalidateTokens(db, request.userId, [request.purpose]);
-  db.prepare("DELETE FROM auth_token WHERE expires_at <= ?").run(
-    nowSeconds - KEEP_AFTER_EXPIRY_SECONDS,
-  );
-
-  const token = randomBytes(32).toString("base64url");
-  const issued = {
-    id: generateIdFromEntropySize(10),
-    token,
-    expiresAt: nowSeconds + TOKEN_LIFETIME_SECONDS[request.purpose],
-  };
+  const issued = prepareToken(db, request.userId, request.purpose, nowSeconds);
   db.prepare(
     `INSERT INTO auth_token (id, token_hash, purpose, user_id, new_email, created_at,
                              expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     issued.id,
-    hashToken(token),
+    hashToken(issued.token),
     request.purpose,
     request.userId,
     request.newEmail ?? null,
@@ -94,6 +84,36 @@ export function issueToken(
     issued.expiresAt,
   );
   return issued;
+}
+
+/**
+ * Does the work of issuing a token for a reader who does not exist: the same
+ * statements and the same hashing, short of storing the token. A request for
+ * a link to an unknown address runs it, so that its answer takes as long as
+ * one for an address with an account (see link-requests.ts).
+ */
+export function issueDecoyToken(db: Db, purpose: TokenPurpose, nowSeconds: number): void {
+  const decoy = prepareToken(db, "", purpose, nowSeconds);
+  hashToken(decoy.token);
+}
+
+/** Replaces the reader's unused tokens of this purpose and makes a new one. */
+function prepareToken(
+  db: Db,
+  userId: string,
+  purpose: TokenPurpose,
+  nowSeconds: number,
+): IssuedToken {
+  invalidateTokens(db, userId, [purpose]);
+  db.prepare("DELETE FROM auth_token WHERE expires_at <= ?").run(
+    nowSeconds - KEEP_AFTER_EXPIRY_SECONDS,
+  );
+
+  return {
+    id: generateIdFromEntropySize(10),
+    token: randomBytes(32).toString("base64url"),
+    expiresAt: nowSeconds + TOKEN_LIFETIME_SECONDS[purpose],
+  };
 }
 
 /** Looks a token up without using it: a cheap check before expensive work. */

@@ -109,14 +109,30 @@ export function saveRendered(db: Db, id: number, email: RenderedEmail): void {
 
 /**
  * Templates whose data carries a live sign-in, reset or confirmation link.
- * Once such an email is sent its link lives only in the reader's inbox: the
- * row keeps who, what and when, but not the link.
+ * While such an email waits to be sent its row holds the link, since the
+ * worker must send it; once the row ends, sent or given up, its link lives
+ * only in the reader's inbox (or nowhere): the row keeps who, what and when.
  */
-const LINK_TEMPLATES: readonly TemplateName[] = [
+export const LINK_TEMPLATES: readonly TemplateName[] = [
   "verify-email",
   "sign-in-link",
   "password-reset",
 ];
+
+export function isLinkTemplate(template: string): boolean {
+  return (LINK_TEMPLATES as readonly string[]).includes(template);
+}
+
+const links = JSON.stringify(LINK_TEMPLATES);
+const IS_LINK = "template IN (SELECT value FROM json_each(@links))";
+
+/**
+ * SET clauses that empty a link email's data and what was rendered from it.
+ * Other emails keep what they rendered while they may still be retried, so
+ * a retry sends the very payload Resend may have seen under the same key.
+ */
+const FORGET_LINK = `data = CASE WHEN ${IS_LINK} THEN '{}' ELSE data END,
+  rendered = CASE WHEN ${IS_LINK} THEN NULL ELSE rendered END`;
 
 export function markEmailSent(
   db: Db,
@@ -125,25 +141,50 @@ export function markEmailSent(
   nowSeconds: number,
 ): void {
   db.prepare(
-    `UPDATE outbox SET status = 'sent', resend_id = ?, sent_at = ?, last_error = NULL,
-                       rendered = NULL,
-                       data = CASE WHEN template IN (SELECT value FROM json_each(?))
-                                   THEN '{}' ELSE data END
-      WHERE id = ?`,
-  ).run(resendId, nowSeconds, JSON.stringify(LINK_TEMPLATES), id);
+    `UPDATE outbox SET status = 'sent', resend_id = @resendId, sent_at = @now,
+                       last_error = NULL, rendered = NULL,
+                       data = CASE WHEN ${IS_LINK} THEN '{}' ELSE data END
+      WHERE id = @id`,
+  ).run({ resendId, now: nowSeconds, links, id });
 }
 
-/** Records a failed attempt; the row is retried at `retryAt`, or given up when null. */
+/**
+ * Records a failed attempt; the row is retried at `retryAt`, or given up when
+ * null. A row given up forgets its link like a sent one: nobody will ever
+ * read that link in an inbox, so it would live on only in the database, its
+ * backups and its copies. Trying it again later fails at once (see worker.ts), and the
+ * reader asks for a new link, which is what they would need by then anyway.
+ */
 export function markEmailFailed(
   db: Db,
   id: number,
   error: string,
   retryAt: number | null,
 ): void {
+  if (retryAt !== null) {
+    db.prepare(
+      `UPDATE outbox SET last_error = ?, next_attempt_at = ?
+        WHERE id = ? AND status = 'pending'`,
+    ).run(error.slice(0, 500), retryAt, id);
+    return;
+  }
   db.prepare(
-    `UPDATE outbox SET last_error = ?,
-                       status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
-                       next_attempt_at = COALESCE(?, next_attempt_at)
-      WHERE id = ? AND status = 'pending'`,
-  ).run(error.slice(0, 500), retryAt, retryAt, id);
+    `UPDATE outbox SET last_error = @error, status = 'failed', ${FORGET_LINK}
+      WHERE id = @id AND status = 'pending'`,
+  ).run({ error: error.slice(0, 500), links, id });
+}
+
+/**
+ * Empties the link of every link email that has ended but still holds one:
+ * rows given up on before markEmailFailed forgot links, or set back to
+ * `failed` by hand. The worker runs it when it starts.
+ */
+export function forgetEndedLinks(db: Db): number {
+  return db
+    .prepare(
+      `UPDATE outbox SET ${FORGET_LINK}
+        WHERE status <> 'pending' AND ${IS_LINK}
+          AND (data <> '{}' OR rendered IS NOT NULL)`,
+    )
+    .run({ links }).changes;
 }

@@ -3,6 +3,8 @@ import type { Db } from "../db/database.ts";
 import { logError, logInfo, logWarn, maskEmail } from "../log.ts";
 import {
   claimEmail,
+  forgetEndedLinks,
+  isLinkTemplate,
   listDueEmails,
   markEmailFailed,
   markEmailSent,
@@ -138,6 +140,9 @@ export function leaseSeconds(policy: DeliveryPolicy): number {
 }
 
 export function startEmailWorker(options: EmailWorkerOptions): EmailWorker {
+  const forgotten = forgetEndedLinks(options.db);
+  if (forgotten > 0) logInfo("email", `removed the links of ${forgotten} ended emails`);
+
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -302,7 +307,14 @@ function renderRow(
     if (!isTemplateName(row.template)) {
       return { error: `unknown template "${row.template}"` };
     }
-    const email = renderEmail(row.template, JSON.parse(row.data), options.site);
+    const data = JSON.parse(row.data);
+    if (isLinkTemplate(row.template) && typeof data.url !== "string") {
+      return {
+        error:
+          "its link was removed when the email ended; the reader must ask for a new one",
+      };
+    }
+    const email = renderEmail(row.template, data, options.site);
     saveRendered(options.db, row.id, email);
     return email;
   } catch (error) {

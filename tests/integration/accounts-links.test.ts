@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LINK_ANSWER_FLOOR_MS } from "../../server/auth/link-requests.ts";
 import {
   accountsFor,
   cookiePair,
@@ -377,31 +378,159 @@ describe("resetting a password", () => {
     expect(valid.status).toBe(200);
   });
 
-  it("keeps only the hash of each token in the database", async () => {
+  it("keeps only the hash of each token in the database once its email is sent", async () => {
     const reader = await accounts.signUp();
     await accounts.postJson("/api/auth/password-reset", { email: reader.email });
+    await accounts.postJson("/api/auth/signin-link", { email: reader.email });
     const links = [
       await accounts.emailedLink(reader.email, "verify-email"),
       await accounts.emailedLink(reader.email, "password-reset"),
+      await accounts.emailedLink(reader.email, "sign-in-link"),
     ];
 
-    const tables = accounts
-      .query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .map((row) => row.name);
     for (const { token } of links) {
-      const hash = createHash("sha256").update(token).digest("hex");
       expect(
-        accounts.query("SELECT 1 FROM auth_token WHERE token_hash = ?", hash),
+        accounts.query("SELECT 1 FROM auth_token WHERE token_hash = ?", sha256(token)),
       ).toHaveLength(1);
-      for (const table of tables) {
-        // The outbox holds the email as it is to be sent, link included,
-        // until the email side delivers it; see the README.
-        if (table === "outbox") continue;
-        const rows = accounts.query<Record<string, unknown>>(`SELECT * FROM "${table}"`);
-        expect(JSON.stringify(rows)).not.toContain(token);
-      }
+      expect(databaseText()).not.toContain(token);
+    }
+    for (const template of ["verify-email", "password-reset", "sign-in-link"] as const) {
+      const [row] = accounts.queued(reader.email, template);
+      expect(row).toMatchObject({ status: "sent", data: "{}" });
     }
   });
+
+  it("keeps no link in the database once its email is given up", async () => {
+    await waitFor(() => pendingEmails() === 0, "the outbox to empty");
+    const reader = await accounts.signUp();
+    await accounts.waitForEmail(reader.email, "verify-email");
+    await resendFault({ kind: "error", status: 503 });
+    try {
+      await accounts.postJson("/api/auth/password-reset", { email: reader.email });
+      await waitFor(
+        () => resetRow(reader.email)?.last_error !== null,
+        "Resend to refuse the reset email",
+      );
+      // While the email waits for another attempt its row holds the link.
+      const token = tokenIn(resetRow(reader.email)?.data ?? "{}");
+      expect(
+        accounts.query("SELECT 1 FROM auth_token WHERE token_hash = ?", sha256(token)),
+      ).toHaveLength(1);
+
+      // The next attempt is refused as invalid: Tierwall gives the email up.
+      await resendFault({ kind: "error", status: 422 });
+      await waitFor(
+        () => resetRow(reader.email)?.status === "failed",
+        "the reset email to be given up",
+      );
+      expect(resetRow(reader.email)).toMatchObject({ data: "{}", rendered: null });
+      expect(databaseText()).not.toContain(token);
+    } finally {
+      await resendFault(null);
+    }
+  });
+});
+
+interface ResetRow {
+  status: string;
+  data: string;
+  rendered: string | null;
+  last_error: string | null;
+}
+
+function resetRow(email: string): ResetRow | undefined {
+  return accounts.query<ResetRow>(
+    `SELECT status, data, rendered, last_error FROM outbox
+      WHERE to_address = ? AND template = 'password-reset' ORDER BY id DESC LIMIT 1`,
+    email,
+  )[0];
+}
+
+function tokenIn(data: string): string {
+  const { url } = JSON.parse(data) as { url?: string };
+  const token = new URLSearchParams(new URL(url ?? "").hash.slice(1)).get("token");
+  if (!token) throw new Error(`No token in ${url}`);
+  return token;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Every row of every table, as one string to search. */
+function databaseText(): string {
+  const tables = accounts
+    .query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .map((row) => row.name);
+  return tables
+    .map((table) => JSON.stringify(accounts.query(`SELECT * FROM "${table}"`)))
+    .join("\n");
+}
+
+function pendingEmails(): number {
+  return accounts.query("SELECT 1 FROM outbox WHERE status = 'pending'").length;
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** Sets the Resend emulator's fault for every send, or turns it off with null. */
+async function resendFault(fault: object | null): Promise<void> {
+  const response = await fetch(`${stack.resendUrl}/_emulator/faults`, {
+    method: fault ? "POST" : "DELETE",
+    headers: { "content-type": "application/json" },
+    body: fault ? JSON.stringify(fault) : undefined,
+  });
+  expect(response.status).toBe(200);
+}
+
+describe("the time an answer takes", () => {
+  /** Milliseconds the server takes to answer one request for a link, from a client of its own. */
+  async function timeRequest(path: string, email: string): Promise<number> {
+    const started = performance.now();
+    const response = await accounts.postJson(path, { email }, undefined, {
+      "x-forwarded-for": newClient(),
+    });
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(202);
+    return elapsed;
+  }
+
+  function median(values: number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  }
+
+  // Coarse on purpose: a loaded two-core machine moves single answers by
+  // milliseconds, so the test compares medians of interleaved requests with
+  // a margin. The two paths' work differs by about a tenth of a millisecond
+  // (see server/auth/link-requests.ts), which no HTTP test here can resolve;
+  // what it shows is that both answers wait for the same floor, and that
+  // nothing on one path alone (a call to Resend, say) outlasts it.
+  it.each(["/api/auth/password-reset", "/api/auth/signin-link"])(
+    "%s takes as long for an unknown address as for an account",
+    async (path) => {
+      const readers = [];
+      for (let count = 0; count < 20; count++) readers.push(await accounts.signUp());
+      await timeRequest(path, newAddress("warm-up"));
+
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (const reader of readers) {
+        unknown.push(await timeRequest(path, newAddress("nobody")));
+        known.push(await timeRequest(path, reader.email));
+      }
+
+      expect(median(unknown)).toBeGreaterThanOrEqual(LINK_ANSWER_FLOOR_MS);
+      expect(median(known)).toBeGreaterThanOrEqual(LINK_ANSWER_FLOOR_MS);
+      expect(Math.abs(median(known) - median(unknown))).toBeLessThan(5);
+    },
+  );
 });
 
 describe("limits on emailed links", () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StripeFaults, startStripeFaults } from "../../emulators/stripe/faults.ts";
 import {
   accountsFor,
   cookiePair,
@@ -19,18 +20,35 @@ import { type Stack, startStack } from "../helpers/stack.ts";
 let stack: Stack;
 let accounts: ReturnType<typeof accountsFor>;
 let billing: ReturnType<typeof billingFor>;
+/** Between the server and the Stripe emulator: refuses chosen Stripe calls. */
+let stripeFaults: StripeFaults;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { TRUST_PROXY: "1" } });
+  stripeFaults = await startStripeFaults();
+  stack = await startStack({
+    env: { TRUST_PROXY: "1", STRIPE_API_BASE: stripeFaults.url },
+  });
+  stripeFaults.forwardTo(stack.stripeUrl);
   accounts = accountsFor(stack);
   billing = billingFor(stack);
 });
 
 afterAll(async () => {
   await accounts?.stop();
+  await stripeFaults?.close();
 });
 
 const SESSION = "tierwall_session";
+
+/** Every row of every table, as one string to search. */
+function databaseText(): string {
+  const tables = accounts
+    .query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    .map((row) => row.name);
+  return tables
+    .map((table) => JSON.stringify(accounts.query(`SELECT * FROM "${table}"`)))
+    .join("\n");
+}
 
 async function messageOf(response: Response): Promise<string> {
   return ((await response.json()) as { message: string }).message;
@@ -321,6 +339,8 @@ describe("deleting the account", () => {
   it("deletes nothing while Stripe is down, then cancels the subscription and deletes", async () => {
     const reader = await accounts.signUp();
     await billing.subscribe(reader, await billing.priceOf("core"));
+    // The tier arrives by webhook: let it land before Stripe goes down.
+    await stack.flushWebhooks();
     const subscription = await billing.stripeSubscription(reader);
     expect(subscription.status).toBe("active");
     const userId = accounts.userId(reader.email);
@@ -371,6 +391,116 @@ describe("deleting the account", () => {
     ).toEqual([]);
   });
 
+  /** Fails cancellations in Stripe with an API error: the first `skip` pass. */
+  async function refuseCancellations(fault: { skip?: number; count?: number }) {
+    const response = await fetch(`${stripeFaults.url}/_faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        method: "DELETE",
+        path: "/v1/subscriptions/",
+        status: 400,
+        message: "This subscription cannot be canceled right now (emulated fault).",
+        ...fault,
+      }),
+    });
+    expect(response.status).toBe(200);
+  }
+
+  async function clearStripeFaults(): Promise<void> {
+    await fetch(`${stripeFaults.url}/_faults`, { method: "DELETE" });
+  }
+
+  const deleteAccountOf = (cookie: string): Promise<Response> =>
+    accounts.postJson("/api/account/delete", { currentPassword: PASSWORD }, cookie);
+
+  async function statusesInStripe(customerId: string): Promise<string[]> {
+    const list = await stack.stripe.subscriptions.list({
+      customer: customerId,
+      status: "all",
+    });
+    return list.data.map((subscription) => subscription.status).sort();
+  }
+
+  it("deletes nothing when Stripe refuses the cancellation, and a retry completes", async () => {
+    const reader = await accounts.signUp();
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    await stack.flushWebhooks();
+    const customerId = billing.customerOf(reader);
+    const userId = accounts.userId(reader.email);
+
+    await refuseCancellations({ count: 1 });
+    let refused: Response;
+    try {
+      refused = await deleteAccountOf(reader.cookie);
+    } finally {
+      await clearStripeFaults();
+    }
+    expect(refused.status).toBe(502);
+    expect(await messageOf(refused)).toBe(
+      "Your subscription could not be canceled, so your account was not deleted. Please try again, or contact us.",
+    );
+    expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toHaveLength(1);
+    expect(await accounts.me(reader.cookie)).toMatchObject({ tier: "core" });
+    expect(await statusesInStripe(customerId)).toEqual(["active"]);
+
+    const retried = await deleteAccountOf(reader.cookie);
+    expect(retried.status).toBe(200);
+    expect(await statusesInStripe(customerId)).toEqual(["canceled"]);
+    expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toEqual([]);
+  });
+
+  it("keeps the account when the second of two cancellations fails, says so, and a retry finishes", async () => {
+    const reader = await accounts.signUp();
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    const customerId = billing.customerOf(reader);
+    await stack.stripe.subscriptions.create({
+      customer: customerId,
+      items: [{ price: await billing.priceOf("spark") }],
+    });
+    expect(await statusesInStripe(customerId)).toEqual(["active", "active"]);
+    const userId = accounts.userId(reader.email);
+
+    await refuseCancellations({ skip: 1, count: 1 });
+    let refused: Response;
+    try {
+      refused = await deleteAccountOf(reader.cookie);
+    } finally {
+      await clearStripeFaults();
+    }
+    expect(refused.status).toBe(502);
+    const message = await messageOf(refused);
+    expect(message).toMatch(/^We canceled 1 of your 2 subscriptions, but the other/);
+    expect(message).toMatch(/your account was not deleted/);
+    expect(message).toMatch(/try again/);
+    expect(await statusesInStripe(customerId)).toEqual(["active", "canceled"]);
+    expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toHaveLength(1);
+    expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
+
+    // A form post lands back on the account page with the same words.
+    await refuseCancellations({ count: 1 });
+    let formRefused: Response;
+    try {
+      formRefused = await stack.post(
+        "/api/account/delete",
+        { currentPassword: PASSWORD },
+        reader.cookie,
+      );
+    } finally {
+      await clearStripeFaults();
+    }
+    expect(formRefused.status).toBe(303);
+    const back = errorOf(formRefused, stack.baseUrl);
+    expect(back.pathname).toBe("/account/");
+    expect(back.searchParams.get("error")).toMatch(/was not deleted/);
+
+    const retried = await deleteAccountOf(reader.cookie);
+    expect(retried.status).toBe(200);
+    expect(await statusesInStripe(customerId)).toEqual(["canceled", "canceled"]);
+    expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toEqual([]);
+    expect(await accounts.me(reader.cookie)).toBeNull();
+  });
+
   it("deletes a reader who never paid, with a JSON answer", async () => {
     const reader = await accounts.signUp();
     const response = await accounts.postJson(
@@ -385,7 +515,9 @@ describe("deleting the account", () => {
     );
   });
 
-  it("drops email still waiting to reach a deleted reader", async () => {
+  it("drops every email it holds for a deleted reader, and leaves no link behind", async () => {
+    const reader = await accounts.signUp();
+    const verify = await accounts.emailedLink(reader.email, "verify-email");
     const fault = (init: RequestInit) =>
       fetch(`${stack.resendUrl}/_emulator/faults`, {
         headers: { "content-type": "application/json" },
@@ -393,21 +525,23 @@ describe("deleting the account", () => {
       });
     await fault({ method: "POST", body: JSON.stringify({ kind: "error", status: 503 }) });
     try {
-      const reader = await accounts.signUp();
-      const waiting = () =>
-        accounts.query(
-          "SELECT template FROM outbox WHERE to_address = ? AND status = 'pending'",
-          reader.email,
-        );
-      expect(waiting()).toEqual([{ template: "verify-email" }]);
-
-      const response = await accounts.postJson(
-        "/api/account/delete",
-        { currentPassword: PASSWORD },
-        reader.cookie,
+      await accounts.postJson("/api/auth/signin-link", { email: reader.email });
+      const [waiting] = accounts.queued(reader.email, "sign-in-link");
+      expect(waiting?.status).toBe("pending");
+      // A pending email holds its link: the worker has yet to send it.
+      const pendingUrl = (JSON.parse(waiting?.data ?? "{}") as { url: string }).url;
+      const pendingToken = new URLSearchParams(new URL(pendingUrl).hash.slice(1)).get(
+        "token",
       );
+      expect(pendingToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+      const response = await deleteAccountOf(reader.cookie);
       expect(response.status).toBe(200);
-      expect(waiting()).toEqual([]);
+      expect(
+        accounts.query("SELECT template FROM outbox WHERE to_address = ?", reader.email),
+      ).toEqual([]);
+      expect(databaseText()).not.toContain(pendingToken);
+      expect(databaseText()).not.toContain(verify.token);
     } finally {
       await fault({ method: "DELETE" });
     }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServer } from "../../scripts/stack.ts";
-import { currentTestBuild } from "../helpers/paths.ts";
+import { newClient } from "../helpers/accounts.ts";
 import { readManifest } from "../helpers/site.ts";
 import { type Stack, sessionCookie, startStack } from "../helpers/stack.ts";
 
@@ -10,8 +9,6 @@ import { type Stack, sessionCookie, startStack } from "../helpers/stack.ts";
  */
 
 let stack: Stack;
-/** The server that took over after the restart test, on the same port and database. */
-let replacement: ServerProcess | undefined;
 let addressCount = 0;
 
 beforeAll(async () => {
@@ -21,7 +18,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replacement?.stop();
   await stack?.stop();
 });
 
@@ -381,22 +377,54 @@ describe("a burst of parallel guesses", () => {
 
 /** Restarts the server on the same database and tries the locked address. */
 async function expectLockedAfterRestart(email: string, password: string): Promise<void> {
-  await stack.server.stop();
-  replacement = await startServer(currentTestBuild().outputDir, {
-    PORT: new URL(stack.baseUrl).port,
-    HOST: "127.0.0.1",
-    SITE_URL: stack.baseUrl,
-    DATABASE_PATH: stack.databasePath,
-    DIST_DIR: stack.distDir,
-    RESEND_BASE_URL: stack.resendUrl,
-    RESEND_API_KEY: "re_test_tierwall_offline",
-    TRUST_PROXY: "1",
-  });
-
+  await stack.restart();
   const response = await postJson("/api/auth/login", { email, password });
   expect(response.status).toBe(429);
   expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
 }
+
+describe("the per-client sign-in limit", () => {
+  const signInFrom = (client: string, email: string, password: string) =>
+    fetch(`${stack.baseUrl}/api/auth/login`, {
+      method: "POST",
+      headers: {
+        origin: stack.baseUrl,
+        accept: "application/json",
+        "content-type": "application/json",
+        "x-forwarded-for": client,
+      },
+      body: JSON.stringify({ email, password }),
+    });
+
+  it("refuses a client's 51st wrong password across many addresses, even after a restart", async () => {
+    const reader = await stack.signUp(newAddress());
+    const sprayer = newClient();
+    // One password tried on fifty addresses: the address limit never trips.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const response = await signInFrom(sprayer, newAddress(), "Summer2024!summer");
+      expect(response.status).toBe(401);
+    }
+
+    const refused = await signInFrom(sprayer, reader.email, reader.password);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/Too many/);
+
+    // The same reader, from another client, signs in as usual.
+    const elsewhere = await signInFrom(newClient(), reader.email, reader.password);
+    expect(elsewhere.status).toBe(200);
+
+    await stack.restart();
+    const afterRestart = await signInFrom(sprayer, reader.email, reader.password);
+    expect(afterRestart.status).toBe(429);
+    expect(Number(afterRestart.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await signInFrom(newClient(), reader.email, reader.password)).status).toBe(
+      200,
+    );
+  });
+});
 
 describe("the sign-up limit", () => {
   it("refuses a client's 31st sign-up within the hour with 429", async () => {
@@ -422,7 +450,44 @@ describe("the sign-up limit", () => {
     // The proxy's other clients still sign up.
     expect((await signUpFrom("198.51.100.20")).status).toBe(201);
   });
+
+  it("counts answers about taken addresses too, so probing for accounts stops at thirty", async () => {
+    const taken = await stack.signUp(newAddress());
+    const prober = newClient();
+    const probe = (email: string): Promise<Response> =>
+      fetch(`${stack.baseUrl}/api/auth/signup`, {
+        method: "POST",
+        headers: {
+          origin: stack.baseUrl,
+          accept: "application/json",
+          "content-type": "application/json",
+          "x-forwarded-for": prober,
+        },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+
+    for (let count = 0; count < 30; count++) {
+      const response = await probe(taken.email);
+      expect(response.status).toBe(409);
+    }
+    for (const email of [taken.email, newAddress()]) {
+      const refused = await probe(email);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    expect(userCount(taken.email)).toBe(1);
+  });
 });
+
+function userCount(email: string): number {
+  const db = stack.openDb();
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM user WHERE email = ?").get(email);
+    return (row as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 describe("sessions", () => {
   function setSessionExpiry(cookie: string, expiresAt: number): void {

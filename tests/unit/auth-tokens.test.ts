@@ -10,6 +10,7 @@ import {
   findToken,
   hashToken,
   invalidateTokens,
+  issueDecoyToken,
   issueToken,
   TOKEN_LIFETIME_SECONDS,
 } from "../../server/auth/tokens.ts";
@@ -152,6 +153,14 @@ describe("emailed link tokens", () => {
       n: number;
     };
     expect(count.n).toBe(1);
+  });
+
+  it("are not made by a decoy, which leaves every reader's links working", () => {
+    const kept = issueToken(db, { userId: "u1", purpose: "password-reset" }, NOW);
+    issueDecoyToken(db, "password-reset", NOW);
+
+    expect(db.prepare("SELECT id FROM auth_token").all()).toEqual([{ id: kept.id }]);
+    expect(findToken(db, kept.token, ["password-reset"], NOW).ok).toBe(true);
   });
 });
 

@@ -1,12 +1,13 @@
-import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../server/db/database.ts";
-import { queueEmail } from "../../server/email/outbox.ts";
+import { describe, expect, it, vi } from "vitest";
+import { type Db, openDatabase } from "../../server/db/database.ts";
+import { forgetEndedLinks, queueEmail } from "../../server/email/outbox.ts";
 import {
   defaultDeliveryPolicy,
   deliverDueEmails,
   type EmailSender,
   type EmailWorkerOptions,
   retryDelaySeconds,
+  startEmailWorker,
 } from "../../server/email/worker.ts";
 
 type Send = EmailSender["emails"]["send"];
@@ -164,4 +165,114 @@ describe("the email outbox", () => {
     expect([1, 2, 3, 4].map(full)).toEqual([5, 10, 20, 40]);
     expect(full(30)).toBe(3600);
   });
+
+  it("keeps no link in the database once it gives a link email up", async () => {
+    const invalid = (): Answer =>
+      ({
+        data: null,
+        error: { name: "validation_error", message: "bad", statusCode: 422 },
+        headers: {},
+      }) as Answer;
+    const { db, options } = setup([accepted("email_1"), refused, invalid]);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    queueSignInLink(db, "sign-in:t1");
+
+    await deliverDueEmails(options, 1000);
+    const waiting = linkRows(db)[0];
+    expect(waiting?.status).toBe("pending");
+    // Between attempts the row holds its link, rendered and as data.
+    expect(waiting?.data).toContain("secret-token-value");
+    expect(waiting?.rendered).toContain("secret-token-value");
+
+    await deliverDueEmails(options, 1005);
+    expect(linkRows(db)).toEqual([
+      {
+        status: "failed",
+        data: "{}",
+        rendered: null,
+        last_error: "validation_error (422): bad",
+      },
+    ]);
+    vi.restoreAllMocks();
+  });
+
+  it("refuses at once to send a given-up link email again, and says why", async () => {
+    const { db, options, calls } = setup([accepted("email_1")]);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    queueSignInLink(db, "sign-in:t1");
+    db.prepare(
+      `UPDATE outbox SET data = '{}', status = 'pending' WHERE template = 'sign-in-link'`,
+    ).run();
+
+    await deliverDueEmails(options, 1000);
+    expect(calls).toHaveLength(1);
+    expect(linkRows(db)[0]).toMatchObject({
+      status: "failed",
+      last_error: expect.stringContaining("its link was removed"),
+    });
+    vi.restoreAllMocks();
+  });
+
+  it("forgets the links of ended emails when the worker starts, and only theirs", async () => {
+    const { db, options } = setup([]);
+    queueSignInLink(db, "sign-in:ended");
+    queueSignInLink(db, "sign-in:waiting");
+    db.prepare(
+      `UPDATE outbox SET status = 'failed', rendered = '{"text":"secret-token-value"}'
+        WHERE idempotency_key IN ('sign-in:ended', 'welcome:u1')`,
+    ).run();
+    vi.spyOn(console, "log").mockImplementation(() => {});
+
+    const worker = startEmailWorker({ ...options, pollMs: 60_000 });
+    await worker.stop();
+
+    const rows = db
+      .prepare("SELECT idempotency_key, data, rendered FROM outbox ORDER BY id")
+      .all() as { idempotency_key: string; data: string; rendered: string | null }[];
+    expect(rows.map((row) => [row.idempotency_key, row.data.includes("secret")])).toEqual(
+      [
+        ["welcome:u1", false],
+        ["sign-in:ended", false],
+        ["sign-in:waiting", true],
+      ],
+    );
+    expect(rows[0]?.rendered).not.toBeNull();
+    expect(rows[1]?.rendered).toBeNull();
+    expect(forgetEndedLinks(db)).toBe(0);
+    vi.restoreAllMocks();
+  });
 });
+
+function queueSignInLink(db: Db, idempotencyKey: string): void {
+  queueEmail(
+    db,
+    {
+      to: "mara@example.com",
+      template: "sign-in-link",
+      data: {
+        email: "mara@example.com",
+        url: "https://stacker.example/login/link/#token=secret-token-value",
+        expiresAt: "2026-01-01T00:00:00Z",
+      },
+      idempotencyKey,
+    },
+    1000,
+  );
+}
+
+interface LinkRow {
+  status: string;
+  data: string;
+  rendered: string | null;
+  last_error: string | null;
+}
+
+function linkRows(db: Db): LinkRow[] {
+  return db
+    .prepare(
+      `SELECT status, data, rendered, last_error FROM outbox
+        WHERE template = 'sign-in-link' ORDER BY id`,
+    )
+    .all() as LinkRow[];
+}

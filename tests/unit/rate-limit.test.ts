@@ -1,3 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   checkRateLimit,
@@ -5,6 +9,7 @@ import {
   forgiveRateLimitHit,
   type RateLimitPolicy,
   recordRateLimitHit,
+  takeRateLimitHits,
 } from "../../server/auth/rate-limit.ts";
 import { openDatabase } from "../../server/db/database.ts";
 
@@ -57,4 +62,88 @@ describe("rate limits", () => {
     forgiveRateLimitHit(db, policy, "a");
     expect(checkRateLimit(db, policy, "a", 1001)).toEqual({ limited: false });
   });
+
+  it("count nothing when one of the buckets is full, and answer the longest wait", () => {
+    const db = openDatabase(":memory:");
+    const short: RateLimitPolicy = { name: "short", limit: 5, windowSeconds: 30 };
+    for (let hit = 0; hit < 3; hit++) recordRateLimitHit(db, policy, "a", 1000);
+
+    expect(
+      takeRateLimitHits(
+        db,
+        [
+          [short, "b"],
+          [policy, "a"],
+        ],
+        1010,
+      ),
+    ).toEqual({
+      limited: true,
+      retryAfterSeconds: 50,
+    });
+    expect(takeRateLimitHits(db, [[short, "b"]], 1010)).toEqual({ limited: false });
+    const row = db.prepare("SELECT sum(hits) AS hits FROM rate_limit").get();
+    expect(row).toEqual({ hits: 4 });
+  });
+});
+
+describe("rate limits shared by server processes", () => {
+  // Each racer tries 1.5 times each limit: together they ask three times.
+  const BUCKETS = 100;
+  const LIMIT = 40;
+  const ATTEMPTS_PER_BUCKET = 60;
+
+  /** Starts a racer process and resolves once it has opened the database. */
+  function startRacer(path: string) {
+    const race = [BUCKETS, ATTEMPTS_PER_BUCKET, LIMIT].map(String);
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "rate-limit-racer.ts"),
+        path,
+        ...race,
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines: string[] = [];
+    let buffered = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const parts = buffered.split("\n");
+      buffered = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    const waitFor = (count: number): Promise<string[]> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (lines.length >= count) resolve(lines);
+          else if (child.exitCode !== null) reject(new Error("a racer died"));
+          else setTimeout(check, 5);
+        };
+        check();
+      });
+    return { child, waitFor };
+  }
+
+  it("let exactly the limit through when two processes race for the same buckets", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "tierwall-rate-race-"));
+    const path = join(folder, "race.db");
+    openDatabase(path).close();
+    const racers = [startRacer(path), startRacer(path)];
+    try {
+      await Promise.all(racers.map((racer) => racer.waitFor(1)));
+      for (const { child } of racers) (child as ChildProcess).stdin?.write("go\n");
+      const answers = await Promise.all(racers.map((racer) => racer.waitFor(2)));
+
+      // Each racer alone would get every hit it asked for up to the limit;
+      // together they must not get one more.
+      const through = answers.map((lines) => Number(lines[1]));
+      expect((through[0] ?? 0) + (through[1] ?? 0)).toBe(BUCKETS * LIMIT);
+    } finally {
+      for (const { child } of racers) child.kill();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

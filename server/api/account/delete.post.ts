@@ -1,5 +1,5 @@
 import { defineEventHandler } from "h3";
-import { deleteAccount } from "../../auth/account-deletion.ts";
+import { type BillingRefusal, deleteAccount } from "../../auth/account-deletion.ts";
 import { unixNow } from "../../auth/accounts.ts";
 import { parseCurrentPasswordField } from "../../auth/credentials.ts";
 import { clearSessionCookie } from "../../auth/sessions.ts";
@@ -41,9 +41,13 @@ export default defineEventHandler(async (event) => {
       case "rate-limited":
         return failTooManyAttempts(event, outcome.retryAfterSeconds, "/account/");
       case "billing-unavailable":
-        return failRequest(event, 503, BILLING_UNAVAILABLE, "/account/");
       case "billing-failed":
-        return failRequest(event, 502, BILLING_FAILED, "/account/");
+        return failRequest(
+          event,
+          outcome.reason === "billing-unavailable" ? 503 : 502,
+          describeBillingRefusal(outcome),
+          "/account/",
+        );
       default:
         return failRequest(
           event,
@@ -61,3 +65,21 @@ export default defineEventHandler(async (event) => {
     "Your account is deleted. Thank you for reading.",
   );
 });
+
+/**
+ * What a reader whose account was not deleted needs to know: that it was not,
+ * what to do, and, when some subscriptions were canceled before one could not
+ * be, that those are over while the account is still there.
+ */
+function describeBillingRefusal(refusal: BillingRefusal): string {
+  if (refusal.canceled === 0) {
+    return refusal.reason === "billing-unavailable"
+      ? BILLING_UNAVAILABLE
+      : BILLING_FAILED;
+  }
+  const left = refusal.live - refusal.canceled;
+  const rest = left === 1 ? "the other" : `the other ${left}`;
+  const done = `${refusal.canceled} of your ${refusal.live} subscriptions`;
+  const over = refusal.canceled === 1 ? "The canceled one" : "Those canceled";
+  return `We canceled ${done}, but ${rest} could not be canceled, so your account was not deleted. ${over} will not be charged again. Please try again in a few minutes to finish, or contact us.`;
+}

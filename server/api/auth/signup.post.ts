@@ -25,7 +25,10 @@ export default defineEventHandler(async (event) => {
     return failTooManyAttempts(event, result.retryAfterSeconds, formPage);
   }
   if (!result.ok) {
-    const message = "An account with this email address already exists. Sign in instead.";
+    // This answer tells that the address has an account; the README's "What
+    // the forms tell" says why Tierwall accepts that here and how it is limited.
+    const message =
+      "An account with this email address already exists. Sign in instead, or reset your password if you have forgotten it.";
     return failRequest(event, 409, message, formPage);
   }
 

@@ -1,6 +1,7 @@
 import { defineEventHandler, setResponseStatus } from "h3";
 import { unixNow } from "../../../auth/accounts.ts";
 import { parseEmailField } from "../../../auth/credentials.ts";
+import { waitForAnswerFloor } from "../../../auth/link-requests.ts";
 import { requestPasswordReset } from "../../../auth/password-reset.ts";
 import { useDb } from "../../../db/database.ts";
 import { clientRateLimitKey } from "../../../http/client-ip.ts";
@@ -19,12 +20,15 @@ export default defineEventHandler(async (event) => {
   if (!form.ok) return form.answer;
   const email = form.result.value;
 
+  // The floor evens out the time an account's path and a stranger's take.
+  const started = performance.now();
   const outcome = requestPasswordReset(
     useDb(),
     email,
     clientRateLimitKey(event),
     unixNow(),
   );
+  await waitForAnswerFloor(started);
   if (!outcome.ok)
     return failTooManyAttempts(event, outcome.retryAfterSeconds, form.formPage);
 

@@ -1,6 +1,7 @@
 import { defineEventHandler, setResponseStatus } from "h3";
 import { unixNow } from "../../../auth/accounts.ts";
 import { parseEmailField } from "../../../auth/credentials.ts";
+import { waitForAnswerFloor } from "../../../auth/link-requests.ts";
 import { requestSignInLink } from "../../../auth/sign-in-links.ts";
 import { useDb } from "../../../db/database.ts";
 import { clientRateLimitKey } from "../../../http/client-ip.ts";
@@ -22,6 +23,8 @@ export default defineEventHandler(async (event) => {
   const email = form.result.value;
   const next = safeNextPath(form.fields.next, "/account/");
 
+  // The floor evens out the time an account's path and a stranger's take.
+  const started = performance.now();
   const outcome = requestSignInLink(
     useDb(),
     email,
@@ -29,6 +32,7 @@ export default defineEventHandler(async (event) => {
     clientRateLimitKey(event),
     unixNow(),
   );
+  await waitForAnswerFloor(started);
   if (!outcome.ok)
     return failTooManyAttempts(event, outcome.retryAfterSeconds, form.formPage);
 
