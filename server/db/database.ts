@@ -61,6 +61,9 @@ export function openDatabase(path: string): Db {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   db.pragma("synchronous = NORMAL");
+  // Deleted and overwritten rows are zeroed, not left in free space: an
+  // emptied outbox row must not keep its link in the file.
+  db.pragma("secure_delete = ON");
   applyMigrations(db);
   return db;
 }
@@ -88,6 +91,17 @@ export function applyMigrations(db: Db): number {
     count++;
   }
   return count;
+}
+
+/**
+ * Copies the write-ahead log into the database and empties it, so that old
+ * versions of pages (a link an outbox row held before it was emptied) do not
+ * linger in the `-wal` file. It waits for readers like any write; when it
+ * cannot finish (a long read in another process), the next one will.
+ */
+export function truncateWriteAheadLog(db: Db): boolean {
+  const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+  return result?.busy === 0;
 }
 
 export function closeDb(): void {
