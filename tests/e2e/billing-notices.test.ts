@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/stack.ts";
 import { type Billing, billingFor } from "../helpers/billing.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { gatedPage } from "../helpers/site.ts";
 import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
 
@@ -27,18 +28,7 @@ beforeAll(async () => {
   stack = await startStack();
   billing = billingFor(stack);
   corePage = gatedPage(stack.distDir, "core");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/stack.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { gatedPage } from "../helpers/site.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
@@ -23,18 +24,7 @@ beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
   stack = await startStack();
   core = gatedPage(stack.distDir, "core");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 });
 

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import type { ReceivedEmail } from "../../emulators/resend/emails.ts";
 import { type ServerProcess, startServer } from "../../scripts/stack.ts";
+import { postJsonTo } from "./http.ts";
 import { currentTestBuild } from "./paths.ts";
 import type { Stack } from "./stack.ts";
 
@@ -55,19 +56,7 @@ export function accountsFor(stack: Stack) {
     body: Record<string, string>,
     cookie?: string,
     headers: Record<string, string> = {},
-  ): Promise<Response> =>
-    fetch(`${stack.baseUrl}${path}`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        origin: stack.baseUrl,
-        accept: "application/json",
-        "content-type": "application/json",
-        ...(cookie ? { cookie } : {}),
-        ...headers,
-      },
-      body: JSON.stringify(body),
-    });
+  ): Promise<Response> => postJsonTo(stack.baseUrl, path, body, { cookie, headers });
 
   /**
    * Signs a reader up from a client of their own (the stack trusts one proxy),

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import type { BurstReport } from "../../emulators/stripe/burst.ts";
 import { parseForm, payOnCheckoutPage } from "./checkout.ts";
+import { postJsonTo } from "./http.ts";
 import type { Reader, Stack } from "./stack.ts";
 
 /**
@@ -79,17 +80,7 @@ export function billingFor(stack: Stack) {
 
   /** A POST as a script sends it: JSON in, JSON out. */
   const postJson = (path: string, body: Record<string, string>, cookie?: string) =>
-    fetch(`${stack.baseUrl}${path}`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        origin: stack.baseUrl,
-        accept: "application/json",
-        "content-type": "application/json",
-        ...(cookie ? { cookie } : {}),
-      },
-      body: JSON.stringify(body),
-    });
+    postJsonTo(stack.baseUrl, path, body, { cookie });
 
   const getAs = (path: string, cookie: string, json = false) =>
     fetch(`${stack.baseUrl}${path}`, {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newAddress, newClient, PASSWORD } from "../helpers/accounts.ts";
+import { jsonLogLines, postJsonTo } from "../helpers/http.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -20,25 +21,11 @@ function postJson(
   body: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return fetch(`${stack.baseUrl}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      origin: stack.baseUrl,
-      accept: "application/json",
-      "content-type": "application/json",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
+  return postJsonTo(stack.baseUrl, path, body, { headers });
 }
 
 function logLines(stack: Stack): LogLine[] {
-  return stack.server
-    .output()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as LogLine);
+  return jsonLogLines<LogLine>(stack.server.output());
 }
 
 /** The pids of the server processes that answered requests to `route`. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newClient } from "../helpers/accounts.ts";
+import { postJsonTo } from "../helpers/http.ts";
 import { readManifest } from "../helpers/site.ts";
 import { type Stack, sessionCookie, startStack } from "../helpers/stack.ts";
 
@@ -29,17 +30,7 @@ function newAddress(): string {
 }
 
 function postJson(path: string, body: unknown, cookie?: string): Promise<Response> {
-  return fetch(`${stack.baseUrl}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      origin: stack.baseUrl,
-      accept: "application/json",
-      "content-type": "application/json",
-      ...(cookie ? { cookie } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  return postJsonTo(stack.baseUrl, path, body, { cookie });
 }
 
 async function me(cookie?: string): Promise<{ user: Record<string, unknown> | null }> {

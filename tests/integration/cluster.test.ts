@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newAddress, newClient, PASSWORD } from "../helpers/accounts.ts";
 import { type Billing, billingFor } from "../helpers/billing.ts";
 import { payOnCheckoutPage } from "../helpers/checkout.ts";
+import { jsonLogLines, postJsonTo } from "../helpers/http.ts";
 import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -42,11 +43,7 @@ afterAll(async () => {
 });
 
 function logLines(): LogLine[] {
-  return stack.server
-    .output()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as LogLine);
+  return jsonLogLines<LogLine>(stack.server.output());
 }
 
 function listeningWorkers(): string[] {
@@ -72,17 +69,7 @@ async function record(what: string, request: Promise<Response>): Promise<Respons
 }
 
 function postJson(path: string, body: object, headers: Record<string, string> = {}) {
-  return fetch(`${stack.baseUrl}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      origin: stack.baseUrl,
-      accept: "application/json",
-      "content-type": "application/json",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
+  return postJsonTo(stack.baseUrl, path, body, { headers });
 }
 
 function cookieOf(response: Response): string {

@@ -18,6 +18,7 @@ import { getRandomPort } from "get-port-please";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgeCookieHeader } from "../../scripts/edge-nginx.ts";
 import { cookiePair, maxAgeOf } from "../helpers/accounts.ts";
+import { postJsonTo } from "../helpers/http.ts";
 import { nginxAvailable, type RunningNginx, startNginx } from "../helpers/nginx.ts";
 import { currentTestBuild } from "../helpers/paths.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
@@ -522,17 +523,7 @@ function postJson(
   body: Record<string, string>,
   cookie?: string,
 ): Promise<Response> {
-  return fetch(`${nginx.url}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      origin: nginx.url,
-      accept: "application/json",
-      "content-type": "application/json",
-      ...(cookie ? { cookie } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  return postJsonTo(nginx.url, path, body, { cookie });
 }
 
 async function signUp(): Promise<{ email: string }> {
