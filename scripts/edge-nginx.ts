@@ -1,3 +1,4 @@
+import { chmodSync, writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { defineCommand, runMain } from "citty";
@@ -463,7 +464,7 @@ function indent(text: string): string {
 const command = defineCommand({
   meta: {
     name: "edge:nginx",
-    description: "Print an nginx configuration that serves gated pages at the edge",
+    description: "Write an nginx configuration that serves gated pages at the edge",
   },
   args: {
     dist: { type: "string", description: "The dist symlink (DIST_DIR)", required: true },
@@ -484,6 +485,10 @@ const command = defineCommand({
       type: "string",
       description: "The server's SITE_URL (default: $SITE_URL)",
     },
+    out: {
+      type: "string",
+      description: "Write the configuration to this file, readable by its owner only",
+    },
   },
   run: operatorRun(({ args, rawArgs }: { args: CliArgs; rawArgs: string[] }) => {
     rejectUnknownArgs(rawArgs, {
@@ -496,13 +501,32 @@ const command = defineCommand({
         "listen",
         "user",
         "site-url",
+        "out",
         "help",
       ],
       positionals: 0,
     });
-    process.stdout.write(renderEdgeNginxConfig(optionsFromArgs(args)));
+    const config = renderEdgeNginxConfig(optionsFromArgs(args));
+    if (args.out) writeSecretFile(resolve(args.out), config);
+    else process.stdout.write(config);
   }),
 });
+
+/**
+ * The configuration holds EDGE_COOKIE_SECRET: the file is created readable by
+ * its owner only, and an existing one is narrowed to that before it is filled.
+ */
+function writeSecretFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, "", { mode: 0o600 });
+    chmodSync(path, 0o600);
+    writeFileSync(path, text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new OperatorError(`cannot write ${path}: ${reason}`);
+  }
+  console.error(`wrote ${path} (mode 600: it holds the edge cookie secret)`);
+}
 
 interface CliArgs {
   dist: string;
@@ -513,6 +537,7 @@ interface CliArgs {
   listen?: string;
   user?: string;
   "site-url"?: string;
+  out?: string;
 }
 
 function optionsFromArgs(args: CliArgs): EdgeNginxOptions {

@@ -96,6 +96,9 @@ const main = defineCommand({
       // flag alone; `npm start` clears it even when the shell exports it.
       TIERWALL_DEV: args.dev ? "1" : "",
     };
+    // A dev server shows any post as any tier: it answers this machine only,
+    // unless HOST says otherwise.
+    if (args.dev) env.HOST = process.env.HOST ?? "127.0.0.1";
     // The local demo answers on localhost and 127.0.0.1 alike, so forms work
     // whichever address the browser was given.
     if (!process.env.SITE_URL && !process.env.ALLOWED_ORIGINS) {

@@ -14,6 +14,9 @@ import { logWarn } from "../log.ts";
  * It exists only when the server runs with TIERWALL_DEV=1, which `npm run dev`
  * sets. Without it the query and the cookie are never read, nothing is added
  * to any page, and every reader gets exactly what their subscription allows.
+ * Even with it, only a browser on the writer's own machine (a loopback peer)
+ * may use it: a dev server reachable from a café's network must not hand the
+ * whole paid archive to anyone who adds `?as=`.
  */
 
 declare module "h3" {
@@ -37,7 +40,15 @@ export function isDevMode(): boolean {
 /** Records the tier the writer chose to view the site as, if any. */
 export function applyViewAs(event: H3Event): void {
   warnOnce();
+  if (!isLoopback(event.node.req.socket.remoteAddress)) return;
   event.context.devView = { ownTier: event.context.tier, viewingAs: chosenTier(event) };
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const bare = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+  return bare === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }
 
 /** The tier the site is served for: the reader's own, or in development the one chosen. */
@@ -66,7 +77,7 @@ function warnOnce(): void {
   warned = true;
   logWarn(
     "site",
-    "TIERWALL_DEV=1: anyone can read any post with ?as=<tier>; never set it on a public server",
+    "TIERWALL_DEV=1: browsers on this machine can read any post with ?as=<tier>; never set it on a public server",
   );
 }
 

@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatedPage } from "../helpers/site.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
@@ -41,7 +42,8 @@ describe("with TIERWALL_DEV=1", () => {
   let lightning: ReturnType<typeof gatedPage>;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { TIERWALL_DEV: "1" } });
+    // On every interface, as a dev server started with HOST=0.0.0.0 would be.
+    stack = await startStack({ env: { TIERWALL_DEV: "1", HOST: "0.0.0.0" } });
     lightning = gatedPage(stack.distDir, "lightning");
   });
 
@@ -101,6 +103,29 @@ describe("with TIERWALL_DEV=1", () => {
     expect(withoutSwitch(html)).toBe(lightning.teaser);
     expect(html).toContain("yourself (Lightning Stacker)");
   });
+
+  // This machine's own address on its network: a request to it does not come
+  // from a loopback peer, as a browser on another machine would not.
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && !address.internal && address.family === "IPv4");
+
+  it.skipIf(!outside)(
+    "gives a browser on another machine the teaser, ?as= or not",
+    async () => {
+      const { port } = new URL(stack.baseUrl);
+      const url = `http://${outside?.address}:${port}${lightning.path}?as=lightning`;
+      const response = await fetch(url, {
+        headers: { cookie: "tierwall_view_as=lightning" },
+      });
+
+      expect(response.status).toBe(200);
+      const html = await response.text();
+      expect(html).toBe(lightning.teaser);
+      expect(html).not.toMatch(switchPattern);
+      expect(viewAsCookie(response)).toBeUndefined();
+    },
+  );
 
   it("ignores a tier that does not exist", async () => {
     const html = await (await get(stack, `${lightning.path}?as=platinum`)).text();

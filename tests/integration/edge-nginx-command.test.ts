@@ -1,0 +1,86 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/stack.ts";
+
+/**
+ * `npm run edge:nginx -- … --out <file>`, run through npm as the README has
+ * operators run it, and the file it writes checked by nginx itself.
+ */
+
+const NGINX = "/usr/sbin/nginx";
+const SECRET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+
+let folder: string;
+
+beforeAll(() => {
+  folder = mkdtempSync(join(tmpdir(), "tierwall-edge-command-"));
+});
+
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function edgeNginx(out: string, env: Record<string, string> = {}) {
+  const args = ["run", "edge:nginx", "--", "--dist", join(folder, "dist")];
+  args.push("--upstream", "http://127.0.0.1:3000", "--listen", "127.0.0.1:8080");
+  return run("npm", [...args, "--out", out], {
+    EDGE_COOKIE_SECRET: SECRET,
+    SITE_URL: "http://localhost:8080",
+    ...env,
+  });
+}
+
+describe("npm run edge:nginx --out", () => {
+  it("writes a configuration nginx accepts, readable by its owner only", async () => {
+    const out = join(folder, "nginx.conf");
+    const result = await edgeNginx(out);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("mode 600");
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const config = readFileSync(out, "utf8");
+    expect(config).toMatch(/^# Tierwall at the edge/);
+    expect(config).toContain(SECRET);
+    expect(result.stdout).not.toContain(SECRET);
+
+    const check = await run(NGINX, ["-t", "-c", out]);
+    expect(check.stderr).toContain("syntax is ok");
+    expect(check.code).toBe(0);
+  });
+
+  it("narrows an existing file to its owner before writing the secret into it", async () => {
+    const out = join(folder, "existing.conf");
+    writeFileSync(out, "old", { mode: 0o644 });
+    expect((await edgeNginx(out)).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses to run without the secret, and writes nothing", async () => {
+    const out = join(folder, "none.conf");
+    const result = await edgeNginx(out, { EDGE_COOKIE_SECRET: "" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("set EDGE_COOKIE_SECRET");
+    expect(() => statSync(out)).toThrow();
+  });
+});
