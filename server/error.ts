@@ -10,6 +10,12 @@ import { defineNitroErrorHandler } from "nitropack/runtime";
  */
 export default defineNitroErrorHandler(async (error, event, { defaultHandler }) => {
   const statusCode = error.statusCode || 500;
+  if (statusCode === 405 && error.statusMessage?.startsWith("Method ")) {
+    // h3's router refusing a method: its phrase ("Method get is not allowed on
+    // this route.") would become the status line; say it as the API says things.
+    error.statusMessage = STATUS_CODES[405];
+    error.message = `This endpoint does not accept ${event.method}.`;
+  }
   if (!error.unhandled && !error.statusMessage) {
     error.statusMessage = STATUS_CODES[statusCode] ?? "Error";
   }

@@ -37,11 +37,11 @@ export function createStripeClient(env: NodeJS.ProcessEnv): Stripe {
 export function hostConfig(
   apiBase: string,
 ): Pick<Stripe.StripeConfig, "host" | "port" | "protocol"> {
-  let url: URL;
-  try {
-    url = new URL(apiBase);
-  } catch {
-    throw new Error(`STRIPE_API_BASE must be an absolute URL, got "${apiBase}".`);
+  const url = URL.canParse(apiBase) ? new URL(apiBase) : null;
+  if (!url || !["http:", "https:"].includes(url.protocol) || !url.hostname) {
+    throw new Error(
+      `STRIPE_API_BASE must be an http(s) URL such as http://127.0.0.1:12111, got "${apiBase}".`,
+    );
   }
 
   const protocol = url.protocol === "http:" ? "http" : "https";

@@ -29,8 +29,9 @@ export default defineNitroPlugin((nitroApp) => {
   const drainMs = readShutdownDrainMs();
   const worker = startEmailWorker({
     db: useDb(),
-    sender: new Resend(process.env.RESEND_API_KEY ?? "re_offline"),
-    from: process.env.EMAIL_FROM ?? tierwall.email.from,
+    // An empty key counts as none: the SDK refuses to start with "".
+    sender: new Resend(process.env.RESEND_API_KEY?.trim() || "re_offline"),
+    from: process.env.EMAIL_FROM?.trim() || tierwall.email.from,
     site: { name: tierwall.site.name, url: tierwall.site.url },
     policy: readDeliveryPolicy(),
     pollMs: readPollMs(),

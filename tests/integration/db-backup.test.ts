@@ -37,7 +37,12 @@ function backup(args: string[], databasePath = stack.databasePath): Promise<CliR
     execFile(
       process.execPath,
       ["--import", "tsx", "scripts/db-backup.ts", ...args],
-      { cwd: repoRoot, env: { ...process.env, DATABASE_PATH: databasePath } },
+      // A backup that hangs is killed rather than left running after the test.
+      {
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_PATH: databasePath },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => {
         const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
         resolve({ code, stdout, stderr });

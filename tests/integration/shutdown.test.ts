@@ -1,7 +1,14 @@
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getRandomPort } from "get-port-please";
 import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/stack.ts";
 import { newAddress, PASSWORD } from "../helpers/accounts.ts";
+import { currentTestBuild } from "../helpers/paths.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -170,5 +177,62 @@ describe("SIGTERM to the cluster launcher", () => {
     expect(exits).toHaveLength(2);
     expect(await refusesConnections(stack.baseUrl)).toBe(true);
     expect(outboxFor(email)[0]).toMatchObject({ status: "sent", attempts: 1 });
+  });
+});
+
+/** Whether a process with this pid is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("SIGTERM to npm run start:cluster", () => {
+  it("reaches the launcher through npm, which stops every worker", async () => {
+    const build = currentTestBuild();
+    const folder = mkdtempSync(join(tmpdir(), "tierwall-npm-cluster-"));
+    const port = String(await getRandomPort("127.0.0.1"));
+    const npm = spawn("npm", ["run", "start:cluster"], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        PORT: port,
+        SITE_URL: `http://127.0.0.1:${port}`,
+        DATABASE_PATH: join(folder, "tierwall.db"),
+        TIERWALL_OUTPUT_DIR: build.outputDir,
+        DIST_DIR: build.distDir,
+        TIERWALL_WORKERS: "2",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    let started = new Set<number>();
+    npm.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    try {
+      const pids = () => [...output.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
+      while ((output.match(/worker \d+ listening/g) ?? []).length < 2) await pause(50);
+      started = new Set(pids());
+
+      const exited = once(npm, "exit");
+      npm.kill("SIGTERM");
+      await exited;
+      for (let waited = 0; [...started].some(alive) && waited < 5000; waited += 50) {
+        await pause(50);
+      }
+
+      expect(output).toMatch(/"message":"stopped"/);
+      expect(output.match(/worker \d+ exited \(code 0\)/g)).toHaveLength(2);
+      expect([...started].filter(alive)).toEqual([]);
+      expect(await refusesConnections(`http://127.0.0.1:${port}`)).toBe(true);
+    } finally {
+      if (npm.exitCode === null) npm.kill("SIGKILL");
+      for (const pid of [...started].filter(alive)) process.kill(pid, "SIGKILL");
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,7 @@ describe("the server's start", () => {
     ["TIERWALL_TRIAL_DAYS", "two weeks"],
     ["TIERWALL_ALLOW_PROMOTION_CODES", "sometimes"],
     ["EDGE_COOKIE_TTL_SECONDS", "5"],
+    ["STRIPE_API_BASE", "localhost:12111"],
   ])("refuses %s=%s with a line naming it", async (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === "EDGE_COOKIE_TTL_SECONDS") env.EDGE_COOKIE_SECRET = "a".repeat(43);
@@ -43,5 +44,41 @@ describe("the server's start", () => {
     expect(refusal).toMatchObject({ area: "server" });
     expect(refusal.message).toMatch(new RegExp(`^cannot start: ${name} `));
     expect(refusal.message).toContain(value);
+  });
+});
+
+describe("a server started without Stripe or Resend", () => {
+  it("starts, and says at once what will not work", async () => {
+    const build = currentTestBuild();
+    const port = String(await getRandomPort("127.0.0.1"));
+    const env: Record<string, string> = {
+      PORT: port,
+      SITE_URL: `http://127.0.0.1:${port}`,
+      DATABASE_PATH: ":memory:",
+      DIST_DIR: build.distDir,
+    };
+    for (const name of ["STRIPE_SECRET_KEY", "STRIPE_API_BASE", "RESEND_API_KEY"]) {
+      env[name] = "";
+    }
+    env.RESEND_BASE_URL = "";
+    const server = await startServer(build.outputDir, env);
+    try {
+      const health = await fetch(`${server.url}/api/health`);
+      expect(health.status).toBe(200);
+      const warnings = server
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { level: string; message: string })
+        .filter((line) => line.level === "warn")
+        .map((line) => line.message);
+      expect(warnings.some((w) => w.startsWith("Stripe is not configured"))).toBe(true);
+      expect(warnings.some((w) => w.startsWith("RESEND_API_KEY is not set"))).toBe(true);
+
+      const pricing = await fetch(`${server.url}/api/pricing`);
+      expect(pricing.status).toBe(503);
+    } finally {
+      await server.stop();
+    }
   });
 });

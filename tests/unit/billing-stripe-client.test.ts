@@ -16,7 +16,8 @@ describe("the Stripe client", () => {
       protocol: "https",
     });
     expect(hostConfig("http://[::1]:8080").host).toBe("::1");
-    expect(() => hostConfig("127.0.0.1:12111")).toThrow(/absolute URL/);
+    expect(() => hostConfig("127.0.0.1:12111")).toThrow(/must be an http\(s\) URL/);
+    expect(() => hostConfig("localhost:12111")).toThrow(/must be an http\(s\) URL/);
   });
 
   it("needs a key, unless it talks to the emulator", () => {

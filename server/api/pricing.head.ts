@@ -1,0 +1,2 @@
+// HEAD, as uptime checks and link checkers send it: the GET answer without its body.
+export { default } from "./pricing.get.ts";
