@@ -1,4 +1,12 @@
-import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { defineCommand, runMain } from "citty";
@@ -74,6 +82,8 @@ const ALL_PAGES = 0x7fff_ffff;
  * server wrote, and might never finish on a busy server.
  */
 async function copyDatabase(source: string, partial: string): Promise<number> {
+  // The copy holds password hashes and sessions: only its owner may read it.
+  writeFileSync(partial, "", { mode: 0o600 });
   const db = new Database(source, { fileMustExist: true });
   try {
     db.pragma("busy_timeout = 5000");

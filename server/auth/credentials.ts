@@ -17,9 +17,15 @@ export type CredentialsResult =
   | { ok: true; credentials: Credentials }
   | { ok: false; message: string };
 
+// Internationalised addresses need SMTPUTF8 all the way to the reader's inbox,
+// which Tierwall cannot promise; say so rather than call them invalid.
 const emailSchema = z
   .string()
   .max(254, "That email address is too long.")
+  .refine((value) => /^\p{ASCII}*$/u.test(value), {
+    message:
+      "Use an address written in plain ASCII: addresses with accented or non-Latin letters are not supported.",
+  })
   .pipe(z.email("Enter a valid email address, such as name@example.com."));
 
 // Counted in characters, not UTF-16 units, so that an emoji counts once.
@@ -30,6 +36,10 @@ const newPasswordSchema = z
   })
   .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, {
     message: `A password can be at most ${PASSWORD_MAX_LENGTH} characters.`,
+  })
+  .refine((value) => new Set(value).size > 1, {
+    message:
+      "That password is one character over and over: choose one that is harder to guess.",
   });
 
 // A sign-in only needs a password to compare; the cap keeps hashing cheap.

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { migrations } from "./migrations.ts";
@@ -54,7 +54,7 @@ export function readOwnChanges(db: Db): number {
 }
 
 export function openDatabase(path: string): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createPrivately(path);
 
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
@@ -66,6 +66,21 @@ export function openDatabase(path: string): Db {
   db.pragma("secure_delete = ON");
   applyMigrations(db);
   return db;
+}
+
+/**
+ * A new database (and a new folder for it) is readable by the server's user
+ * only: it holds password hashes and sessions. SQLite gives its `-wal` and
+ * `-shm` files the database file's mode. An existing file keeps the mode its
+ * operator gave it.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, "", { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 export function applyMigrations(db: Db): number {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -117,6 +117,7 @@ describe("npm run db:backup", () => {
     expect(copy.pragma("journal_mode", { simple: true })).toBe("delete");
     copy.close();
     expect(existsSync(`${target}-wal`)).toBe(false);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
   });
 
   it("replaces last night's copy only with a complete one", async () => {

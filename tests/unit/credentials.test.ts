@@ -37,12 +37,38 @@ describe("sign-up fields", () => {
 
     const emoji = parseSignUpFields({
       email: "a@example.com",
-      password: "🔑".repeat(10),
+      password: "🔑🌊".repeat(5),
     });
     expect(emoji.ok).toBe(true);
 
     const long = parseSignUpFields({ email: "a@example.com", password: "x".repeat(257) });
     expect(long).toEqual({ ok: false, message: expect.stringMatching(/at most 256/) });
+  });
+
+  it("refuses a password that is one character over and over, spaces included", () => {
+    for (const password of [" ".repeat(10), "a".repeat(12), "🔑".repeat(10)]) {
+      expect(parseSignUpFields({ email: "a@example.com", password })).toEqual({
+        ok: false,
+        message: expect.stringMatching(/one character over and over/),
+      });
+    }
+    const spaced = parseSignUpFields({
+      email: "a@example.com",
+      password: "  long phrase  ",
+    });
+    expect(spaced.ok).toBe(true);
+  });
+
+  it("says plainly that addresses outside ASCII are not supported", () => {
+    for (const email of ["jürgen@exämple.com", "用户@例子.广告"]) {
+      expect(parseSignUpFields({ email, password: "long enough password" })).toEqual({
+        ok: false,
+        message: expect.stringMatching(/plain ASCII/),
+      });
+    }
+    expect(
+      parseSignUpFields({ email: "a b@example.com", password: "long enough password" }),
+    ).toEqual({ ok: false, message: expect.stringMatching(/valid email address/) });
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,5 +78,21 @@ describe("a row emptied of a secret", () => {
 
     expect(truncateWriteAheadLog(db)).toBe(true);
     expect(bytesOnDisk()).not.toContain(SECRET);
+  });
+});
+
+describe("a new database", () => {
+  it("is readable by its owner only, with its folder and its log files", async () => {
+    const nested = join(folder, "data", "tierwall.db");
+    const created = openDatabase(nested);
+    created.prepare("INSERT INTO schema_migration VALUES (999, 'x', 0)").run();
+    try {
+      expect(statSync(join(folder, "data")).mode & 0o777).toBe(0o700);
+      for (const suffix of ["", "-wal", "-shm"]) {
+        expect(statSync(`${nested}${suffix}`).mode & 0o777).toBe(0o600);
+      }
+    } finally {
+      created.close();
+    }
   });
 });
