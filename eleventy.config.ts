@@ -7,8 +7,10 @@ import tierwallTheme from "./theme/index.ts";
 import config from "./tierwall.config.ts";
 
 /**
- * The example publication's Eleventy config. Run it through tsx
- * (`npm run build:site`) or through `buildSite()` in plugin/build.ts.
+ * The example publication's Eleventy config. `buildSite()` in plugin/build.ts
+ * loads it (`npm run build:site`, `npm start`, the tests); Eleventy's own
+ * command line can too, through tsx:
+ * `node --import tsx node_modules/@11ty/eleventy/cmd.cjs --config=eleventy.config.ts`.
  */
 
 const themeDir = fileURLToPath(new URL("./theme/", import.meta.url));

@@ -3,8 +3,20 @@ import path from "node:path";
 import type { TierwallConfig } from "../lib/config.ts";
 import { isPaidTier } from "../lib/tiers.ts";
 import { fullEditionPermalink, type PostWithAttachments } from "./bundles.ts";
-import type { EleventyConfig, EleventyData } from "./eleventy-types.ts";
+import type { EleventyConfig, EleventyData, MarkdownParser } from "./eleventy-types.ts";
 import { TierwallBuildError } from "./errors.ts";
+import {
+  markerInFreePost,
+  misplacedMarker,
+  nothingPublicWarning,
+  type PostSource,
+} from "./marker-problems.ts";
+import {
+  hasPaywallMarker,
+  type MarkerScan,
+  misplacedMarkerLine,
+  scanPaywallMarkers,
+} from "./paywall-marker.ts";
 import {
   FULL_EDITION_OF,
   FULL_EDITION_SUFFIX,
@@ -13,16 +25,12 @@ import {
   isDraft,
   isInsidePostFolder,
   locatePost,
+  type PostLocation,
   readPostFrontMatter,
   relativeToInput,
   resolvePostTier,
 } from "./posts.ts";
-import {
-  hasPaywallMarker,
-  markGatedSection,
-  type PostParts,
-  splitAtPaywall,
-} from "./teaser.ts";
+import { markGatedSection, type PostParts, splitAtMarker } from "./teaser.ts";
 
 /**
  * The two editions of every post. The post's own file becomes the public
@@ -94,6 +102,8 @@ export interface PrepareContext {
   registry: PostRegistry;
   /** Development builds publish drafts; production builds drop them entirely. */
   includeDrafts: boolean;
+  /** The site's Markdown parser, which tells a marker from a marker in code. */
+  markdown(): MarkdownParser;
   warn(file: string, problem: string, fix: string): void;
 }
 
@@ -120,18 +130,30 @@ export function preparePostSource(
   if (isDraft(file, data) && !context.includeDrafts) return false;
   if (typeof fullEditionOf === "string")
     return prepareFullEdition(file, data, content, context);
+  return preparePublicEdition({ file, body: content }, data, location, context);
+}
 
+/** A post's own file: a free post whole, a gated post's teaser. */
+function preparePublicEdition(
+  source: PostSource,
+  data: EleventyData,
+  location: PostLocation,
+  context: PrepareContext,
+): string {
+  const { file } = source;
   const tier = resolvePostTier(file, data, context.config.tiers);
   const { title, teaser } = readPostFrontMatter(file, data);
   const gated = isPaidTier(context.config.tiers, tier);
-  if (!gated && hasPaywallMarker(content)) throw markerInFreePost(file, tier);
-
-  const split = splitAtPaywall(content, teaser);
-  if (!split.ok) throw new TierwallBuildError(file, split.problem, split.fix);
+  const scan = scanPaywallMarkers(source.body, context.markdown());
+  if (!gated && hasPaywallMarker(scan)) {
+    const tierLine = data.tier === undefined ? undefined : `tier: ${tier}`;
+    throw markerInFreePost(source, scan, tierLine);
+  }
+  const parts = splitPost(source, scan, teaser);
 
   context.registry.posts.set(file, { inputPath: file, tier, gated, location });
-  context.registry.summaries.set(file, summarySource(data, split.parts, gated));
-  if (!gated) return nonEmpty(split.parts.full);
+  context.registry.summaries.set(file, summarySource(data, parts, gated));
+  if (!gated) return nonEmpty(parts.full);
 
   if (data.permalink !== undefined) {
     throw new TierwallBuildError(
@@ -140,34 +162,23 @@ export function preparePostSource(
       `remove it; the post is published at ${location.url} (set \`draft: true\` to hold it back)`,
     );
   }
-  if (!split.parts.teaser) warnNothingPublic(file, context);
+  const warning = nothingPublicWarning(source, parts, scan);
+  if (warning) context.warn(file, warning.problem, warning.fix);
   context.registry.gatedPosts.set(file, {
     inputPath: file,
     title,
     tier,
     location,
-    parts: split.parts,
+    parts,
   });
-  return nonEmpty(split.parts.teaser);
+  return nonEmpty(parts.teaser);
 }
 
-function markerInFreePost(file: string, tier: string): TierwallBuildError {
-  return new TierwallBuildError(
-    file,
-    `this post is free (tier: ${tier}) but has a <!-- paywall --> marker, so everything ` +
-      "below the marker would be public",
-    "remove the marker or set a paid tier, e.g. `tier: spark`",
-  );
-}
-
-function warnNothingPublic(file: string, context: PrepareContext): void {
-  context.warn(
-    file,
-    "this gated post has nothing public: no text above <!-- paywall --> and no " +
-      "`teaser:`, so its teaser page, the listings and the feeds show only its title",
-    "write an opening paragraph above <!-- paywall -->, or add " +
-      "`teaser: One or two sentences for everyone` to the front matter",
-  );
+/** The post's parts; a marker sharing its line with text stops the build. */
+function splitPost(source: PostSource, scan: MarkerScan, teaser?: string): PostParts {
+  const misplaced = misplacedMarkerLine(scan);
+  if (misplaced !== undefined) throw misplacedMarker(source, misplaced);
+  return splitAtMarker(source.body, scan, teaser);
 }
 
 /** Public Markdown a post's summary is cut from; never the gated part of a gated post. */
@@ -194,10 +205,11 @@ function prepareFullEdition(
     const { teaser } = readPostFrontMatter(file, data);
     if (!isPaidTier(context.config.tiers, tier)) return false;
 
-    const split = splitAtPaywall(content, teaser);
-    if (!split.ok) return false;
-    context.registry.summaries.set(file, summarySource(data, split.parts, true));
-    return markGatedSection(split.parts);
+    const scan = scanPaywallMarkers(content, context.markdown());
+    if (misplacedMarkerLine(scan) !== undefined) return false;
+    const parts = splitAtMarker(content, scan, teaser);
+    context.registry.summaries.set(file, summarySource(data, parts, true));
+    return markGatedSection(parts);
   } catch (error) {
     if (error instanceof TierwallBuildError) return false;
     throw error;

@@ -14,5 +14,7 @@ declare module "@11ty/eleventy" {
     constructor(input?: string, output?: string, options?: EleventyOptions);
     write(): Promise<unknown>;
     disableLogger(): void;
+    /** The one-line account of the last run that Eleventy's command line prints. */
+    logFinished(): string;
   }
 }

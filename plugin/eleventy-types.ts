@@ -56,6 +56,25 @@ export interface MarkdownLibrary {
   render(source: string): string;
 }
 
+/** One token of markdown-it's parse, with the fields Tierwall reads. */
+export interface MarkdownToken {
+  /** "html_block", "inline", "html_inline", "fence", "code_inline", "softbreak", … */
+  type: string;
+  content: string;
+  /** Source lines [first, after last], counted from 0; null on inline tokens. */
+  map: [number, number] | null;
+  /** The tokens of an `inline` token's text. */
+  children: MarkdownToken[] | null;
+}
+
+/** markdown-it's parser: how the site's renderer reads a post, before rendering it. */
+export interface MarkdownParser {
+  parse(source: string, env: object): MarkdownToken[];
+}
+
+/** Eleventy's Markdown library as `amendLibrary` hands it over: markdown-it by default. */
+export type MarkdownEngine = MarkdownLibrary & Partial<MarkdownParser>;
+
 type PreprocessorResult = string | false | undefined;
 
 export interface EleventyConfig {
@@ -88,7 +107,7 @@ export interface EleventyConfig {
   addLayoutAlias(alias: string, path: string): void;
   addPassthroughCopy(paths: string | Record<string, string>): void;
   addWatchTarget(glob: string, options?: { resetConfig?: boolean }): void;
-  amendLibrary(language: "md", callback: (library: MarkdownLibrary) => void): void;
+  amendLibrary(language: "md", callback: (library: MarkdownEngine) => void): void;
   on(
     event: "eleventy.before",
     callback: (event: { runMode: string }) => void | Promise<void>,

@@ -21,6 +21,15 @@ export class TierwallBuildError extends Error {
 }
 
 /**
+ * Whether an error is a mistake in the publication, reported for its writer.
+ * By name, not by class: a test runner or a config loaded twice can give the
+ * plugin's modules more than one copy, each with its own class.
+ */
+export function isWriterError(error: unknown): error is TierwallBuildError {
+  return error instanceof Error && error.name === "TierwallBuildError";
+}
+
+/**
  * Something a writer should know that does not stop the build, worded like an
  * error so that both read the same way in a terminal.
  */

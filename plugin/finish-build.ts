@@ -62,10 +62,13 @@ export async function finishBuild(
   await writeManifest(target.stagingDir, manifest);
   await publishBuild(target);
 
-  if (!target.quiet) {
-    const count = Object.keys(routes).length;
-    console.log(`[build] ${target.buildId} is live: ${count} gated routes`);
-  }
+  if (!target.quiet) console.log(describeLiveBuild(manifest));
+}
+
+/** The line a build prints once it is live. */
+export function describeLiveBuild(manifest: Manifest): string {
+  const count = Object.keys(manifest.routes).length;
+  return `[build] ${manifest.buildId} is live: ${count} gated routes`;
 }
 
 /**

@@ -21,7 +21,9 @@ import type {
   CollectionItem,
   EleventyConfig,
   EleventyData,
+  MarkdownEngine,
   MarkdownLibrary,
+  MarkdownParser,
 } from "./eleventy-types.ts";
 import { formatWarning } from "./errors.ts";
 import { finishBuild } from "./finish-build.ts";
@@ -63,7 +65,7 @@ export default function tierwall(
   const target = getBuildTarget(eleventyConfig);
   const inputDir = eleventyConfig.directories.input;
   const registry = createPostRegistry();
-  let markdown: MarkdownLibrary | undefined;
+  let markdown: MarkdownEngine | undefined;
   const warn = createWarner(target);
 
   checkFrontMatterOnRead(eleventyConfig);
@@ -75,6 +77,7 @@ export default function tierwall(
       inputDir,
       registry,
       includeDrafts: target.includeDrafts === true,
+      markdown: () => requireParser(markdown),
       warn,
     });
   });
@@ -161,6 +164,20 @@ function addPostData(
     if (value !== undefined || !source) return undefined;
     return statSync(source).birthtime;
   });
+}
+
+/**
+ * The paywall marker is found with the parser of the library that renders the
+ * posts. Eleventy sets its Markdown library up before it preprocesses any
+ * Markdown, so it is there by the time a post is read.
+ */
+function requireParser(library: MarkdownEngine | undefined): MarkdownParser {
+  if (typeof library?.parse === "function") return library as MarkdownParser;
+  throw new Error(
+    "[build] Tierwall finds the <!-- paywall --> marker with markdown-it's parse(), " +
+      "which Eleventy's Markdown library does not offer here; plugin/index.ts must be " +
+      "updated for this Eleventy version or Markdown library",
+  );
 }
 
 /** Prints each warning once per build and keeps it for `buildSite`'s result. */

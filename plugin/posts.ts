@@ -3,6 +3,7 @@ import type { Tier } from "../lib/config.ts";
 import { freeTier, isKnownTier, isPaidTier, tierName } from "../lib/tiers.ts";
 import type { EleventyData } from "./eleventy-types.ts";
 import { TierwallBuildError } from "./errors.ts";
+import { hasFrontMatter } from "./source-file.ts";
 import type { PostParts } from "./teaser.ts";
 
 /**
@@ -77,21 +78,28 @@ export function relativeToInput(inputDir: string, inputPath: string): string {
   return path.relative(inputDir, inputPath).split(path.sep).join("/");
 }
 
-/** The post's tier from its data, defaulting to the free tier; rejects unknown tiers. */
+/**
+ * The post's tier from its data, defaulting to the free tier; rejects unknown
+ * tiers. An empty `tier:` is refused rather than read as free: the writer was
+ * about to name a tier, and publishing the post for everyone could give away
+ * what they meant to sell.
+ */
 export function resolvePostTier(
   file: string,
   data: EleventyData,
   tiers: readonly Tier[],
-) {
-  const value = data.tier ?? freeTier(tiers).id;
+): string {
+  const value = data.tier;
+  if (value === undefined) return freeTier(tiers).id;
   if (typeof value === "string" && isKnownTier(tiers, value)) return value;
 
   const valid = tiers.map((tier) => tier.id).join(", ");
-  throw new TierwallBuildError(
-    file,
-    `unknown tier "${String(value)}" in the front matter (valid tiers: ${valid})`,
-    `set \`tier:\` to one of ${valid}, or remove it to publish the post for free`,
-  );
+  const fix = `set \`tier:\` to one of ${valid}, or remove it to publish the post for free`;
+  if (value === null || (typeof value === "string" && !value.trim())) {
+    throw new TierwallBuildError(file, `\`tier:\` is empty (the tiers: ${valid})`, fix);
+  }
+  const problem = `unknown tier "${String(value)}" in the front matter (valid tiers: ${valid})`;
+  throw new TierwallBuildError(file, problem, fix);
 }
 
 /** Checks the front matter a post needs; returns its title and optional teaser. */
@@ -100,13 +108,7 @@ export function readPostFrontMatter(
   data: EleventyData,
 ): { title: string; teaser: string | undefined } {
   const { title, teaser, tags } = data;
-  if (typeof title !== "string" || !title.trim()) {
-    throw new TierwallBuildError(
-      file,
-      "the post has no title",
-      "add `title: Your headline` to the front matter",
-    );
-  }
+  if (typeof title !== "string" || !title.trim()) throw missingTitle(file);
   if (teaser !== undefined && typeof teaser !== "string") {
     throw new TierwallBuildError(
       file,
@@ -123,6 +125,26 @@ export function readPostFrontMatter(
     );
   }
   return { title, teaser };
+}
+
+/**
+ * A post without a title. A file without front matter lacks its title first of
+ * all, and adding a `title:` line alone would not help: say what is missing.
+ */
+function missingTitle(file: string): TierwallBuildError {
+  if (hasFrontMatter(file)) {
+    return new TierwallBuildError(
+      file,
+      "the post has no title",
+      "add `title: Your headline` to the front matter",
+    );
+  }
+  return new TierwallBuildError(
+    file,
+    "the post has no front matter (its first line is not `---`), so it has no title",
+    "start the file with front matter, its first `---` on the very first line:\n" +
+      "      ---\n      title: Your headline\n      ---",
+  );
 }
 
 /**

@@ -1,8 +1,18 @@
+import { eleventyDefaultMarkdown } from "./eleventy-markdown.ts";
+import type { MarkdownParser } from "./eleventy-types.ts";
+import {
+  type MarkerScan,
+  misplacedMarkerLine,
+  scanPaywallMarkers,
+} from "./paywall-marker.ts";
+import { lineBounds } from "./source-file.ts";
+
 /**
  * Splitting a post into the part anyone may read (the teaser) and the part only
  * its tier may read. Writers mark the split with `<!-- paywall -->` on a line of
  * its own, or give the teaser in front matter (`teaser:`), in which case the
- * whole body is gated.
+ * whole body is gated. Where the marker is, and whether a marker is only shown
+ * in a code sample, is decided by plugin/paywall-marker.ts.
  */
 
 export type TeaserSource = "marker" | "front matter" | "none";
@@ -21,40 +31,48 @@ export type SplitResult =
   | { ok: true; parts: PostParts }
   | { ok: false; problem: string; fix: string };
 
-const MARKER = /<!--\s*paywall\s*-->/i;
-const MARKER_LINE = /^[ \t]*<!--\s*paywall\s*-->[ \t]*$/im;
-
-export function splitAtPaywall(body: string, frontMatterTeaser?: string): SplitResult {
-  const markerLine = MARKER_LINE.exec(body);
-  if (!markerLine && MARKER.test(body)) {
-    return {
-      ok: false,
-      problem: "the <!-- paywall --> marker shares its line with other text",
-      fix: "put <!-- paywall --> on a line of its own, with a blank line above and below",
-    };
+/**
+ * Finds the marker with `parser` (Eleventy's default Markdown unless given)
+ * and splits there; refuses a marker that shares its line with other text.
+ */
+export function splitAtPaywall(
+  body: string,
+  frontMatterTeaser?: string,
+  parser: MarkdownParser = eleventyDefaultMarkdown(),
+): SplitResult {
+  const scan = scanPaywallMarkers(body, parser);
+  if (misplacedMarkerLine(scan) === undefined) {
+    return { ok: true, parts: splitAtMarker(body, scan, frontMatterTeaser) };
   }
-
-  const above = markerLine ? body.slice(0, markerLine.index) : body;
-  const below = markerLine ? body.slice(markerLine.index + markerLine[0].length) : "";
-  const full = markerLine ? `${above.trimEnd()}\n\n${below.trimStart()}` : body;
-
-  if (frontMatterTeaser?.trim()) {
-    const teaser = frontMatterTeaser.trim();
-    return {
-      ok: true,
-      parts: { teaser, gated: full, full, teaserSource: "front matter" },
-    };
-  }
-  if (markerLine) {
-    const parts = { teaser: above.trim(), gated: below.trim(), full };
-    return { ok: true, parts: { ...parts, teaserSource: "marker" } };
-  }
-  return { ok: true, parts: { teaser: "", gated: body, full, teaserSource: "none" } };
+  return {
+    ok: false,
+    problem: "the <!-- paywall --> marker shares its line with other text",
+    fix: "put <!-- paywall --> on a line of its own, with a blank line above and below",
+  };
 }
 
-/** Whether the body has a paywall marker anywhere, on its own line or not. */
-export function hasPaywallMarker(body: string): boolean {
-  return MARKER.test(body);
+/**
+ * Splits at the scan's marker line. The caller has refused a misplaced marker
+ * (see misplacedMarkerLine) before: a body without a marker alone on its line
+ * is gated whole.
+ */
+export function splitAtMarker(
+  body: string,
+  scan: MarkerScan,
+  frontMatterTeaser?: string,
+): PostParts {
+  const marker =
+    scan.markerLine === undefined ? undefined : lineBounds(body, scan.markerLine);
+  const above = marker ? body.slice(0, marker.start) : body;
+  const below = marker ? body.slice(marker.end) : "";
+  const full = marker ? `${above.trimEnd()}\n\n${below.trimStart()}` : body;
+
+  const teaser = frontMatterTeaser?.trim();
+  if (teaser) return { teaser, gated: full, full, teaserSource: "front matter" };
+  if (marker) {
+    return { teaser: above.trim(), gated: below.trim(), full, teaserSource: "marker" };
+  }
+  return { teaser: "", gated: body, full, teaserSource: "none" };
 }
 
 /**

@@ -37,14 +37,15 @@ export async function run(
   }
 }
 
-/** Builds the example publication into `distDir` with the Eleventy plugin. */
+/**
+ * Builds the example publication into `distDir` as `npm run build:site` does,
+ * so that a writer's mistake fails `npm start` with the same short message.
+ */
 export async function runSiteBuild(distDir: string): Promise<void> {
-  const eleventyCli = resolve(repoRoot, "node_modules/@11ty/eleventy/cmd.cjs");
-  await run(
-    process.execPath,
-    ["--import", "tsx", eleventyCli, "--config=eleventy.config.ts", "--quiet"],
-    { DIST_DIR: distDir },
-  );
+  const buildScript = resolve(repoRoot, "scripts/build-site.ts");
+  await run(process.execPath, ["--import", "tsx", buildScript, "--quiet"], {
+    DIST_DIR: distDir,
+  });
 }
 
 /** Builds the Nitro server into `outputDir` (its entry is `server/index.mjs`). */

@@ -213,6 +213,48 @@ describe("the leak guard", { timeout: 120_000 }, () => {
     expect(await readlink(site.distDir)).toBe(`.dist-builds/${first.buildId}`);
   });
 
+  it("splits below a marker shown in code, and keeps what follows it gated", async () => {
+    await site?.remove();
+    const between = "This paragraph sits between the sample and the real marker.";
+    const guide = post(
+      { title: "Marking", tier: "core", date: "2026-05-03" },
+      [
+        "A sample of a marked post, with `<!-- paywall -->` in it:",
+        "",
+        "```markdown",
+        "Everyone reads this part of the sample.",
+        "",
+        "<!-- paywall -->",
+        "",
+        "Subscribers read this part of the sample.",
+        "```",
+        "",
+        between,
+        "",
+        "<!-- paywall -->",
+        "",
+        secret,
+      ].join("\n"),
+    );
+    site = await createFixtureSite({ "posts/marking.md": guide });
+    await buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+
+    const publicDir = path.join(site.distDir, "public");
+    const publicTexts = await readTexts(publicDir);
+    const leak = publicTexts.find(({ text }) => text.includes(secret));
+    expect(leak?.file).toBeUndefined();
+    const teaser = visibleText(
+      await readFile(path.join(publicDir, "posts/marking/index.html"), "utf8"),
+    );
+    expect(teaser).toContain(between);
+    expect(teaser).toContain("Subscribers read this part of the sample.");
+    const full = await readFile(
+      path.join(site.distDir, "gated/core/posts/marking/index.html"),
+      "utf8",
+    );
+    expect(visibleText(full)).toContain(secret);
+  });
+
   it("finds a quoted gated sentence that only reached public/ JSON-escaped", async () => {
     await site?.remove();
     const quoted = 'The vault code is "4711" and the auditors must never see it.';
@@ -258,7 +300,7 @@ async function examplePosts(): Promise<ExamplePost[]> {
     if (tier === "free") continue;
 
     const hasTeaser = /^teaser:/m.test(frontMatter);
-    const gatedPart = hasTeaser ? body : (body.split(/^<!-- paywall -->$/m)[1] ?? body);
+    const gatedPart = hasTeaser ? body : (belowMarker(body) ?? body);
     const slug = file.replace(/\/index\.md$/, "").replace(/\.md$/, "");
     posts.push({
       file,
@@ -268,6 +310,26 @@ async function examplePosts(): Promise<ExamplePost[]> {
     });
   }
   return posts;
+}
+
+/**
+ * What follows the first `<!-- paywall -->` line outside a fenced code block:
+ * a marker in a ``` or ~~~ sample is text the post shows, not its split.
+ */
+function belowMarker(body: string): string | undefined {
+  const lines = body.split("\n");
+  let fence: string | undefined;
+  for (const [index, line] of lines.entries()) {
+    const run = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence) {
+      if (run?.startsWith(fence) && line.trim() === run) fence = undefined;
+    } else if (run) {
+      fence = run;
+    } else if (line.trim() === "<!-- paywall -->") {
+      return lines.slice(index + 1).join("\n");
+    }
+  }
+  return undefined;
 }
 
 /** Sentences of at least six words, with Markdown punctuation removed. */

@@ -74,7 +74,7 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
     expect(error.message).toContain("add `title:");
   });
 
-  it("stops on a paywall marker inside a paragraph", async () => {
+  it("stops on a paywall marker inside a paragraph, naming its line", async () => {
     const error = await buildError({
       "posts/inline.md": post(
         { title: "Inline", tier: "core" },
@@ -83,7 +83,42 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
     });
 
     expect(error.message).toContain("posts/inline.md");
+    expect(error.message).toContain(
+      "the <!-- paywall --> marker on line 5 shares its line",
+    );
     expect(error.message).toContain("line of its own");
+  });
+
+  it("stops on an empty tier, saying so and listing the tiers", async () => {
+    const error = await buildError({
+      "posts/blank.md": post(
+        { title: "Blank", tier: "" },
+        "Public.\n\n<!-- paywall -->\n\nGated.",
+      ),
+    });
+
+    expect(error.message).toContain("posts/blank.md: `tier:` is empty");
+    expect(error.message).toContain("free, spark, core, lightning");
+    expect(error.message).not.toContain("tier: free");
+    expect(error.message).toContain("Fix: set `tier:` to one of");
+  });
+
+  it("stops on a tier that is an empty string, without a marker too", async () => {
+    const error = await buildError({
+      "posts/quoted.md": post({ title: "Quoted", tier: '""' }, "Body."),
+    });
+
+    expect(error.message).toContain("posts/quoted.md: `tier:` is empty");
+  });
+
+  it("stops on a post with no front matter, showing the lines to add", async () => {
+    const error = await buildError({
+      "posts/bare.md": "Just a paragraph, no front matter at all.\n",
+    });
+
+    expect(error.message).toContain("posts/bare.md: the post has no front matter");
+    expect(error.message).toContain("Fix: start the file with front matter");
+    expect(error.message).toContain("\n      ---\n      title: Your headline\n      ---");
   });
 
   it("stops on a month that does not exist, which YAML would roll over", async () => {
@@ -117,16 +152,42 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
   it("stops on a paywall marker in a free post", async () => {
     const error = await buildError({
       "posts/open.md": post(
-        { title: "Open" },
+        { title: "Open", tier: "free" },
         "Public.\n\n<!-- paywall -->\n\nAlso public.",
       ),
     });
 
     expect(error.message).toContain("posts/open.md");
     expect(error.message).toContain(
-      "is free (tier: free) but has a <!-- paywall --> marker",
+      "is free (tier: free) but has a <!-- paywall --> marker on line 7",
     );
     expect(error.message).toContain("Fix: remove the marker or set a paid tier");
+  });
+
+  it("says a post without a tier is free when it has a marker", async () => {
+    const error = await buildError({
+      "posts/untiered.md": post(
+        { title: "Untiered" },
+        "Public.\n\n<!-- paywall -->\n\nAlso public.",
+      ),
+    });
+
+    expect(error.message).toContain(
+      "posts/untiered.md: this post is free (it has no `tier:`) but has a <!-- paywall -->",
+    );
+  });
+
+  it("builds a free post that shows the marker in code", async () => {
+    site = await createFixtureSite({
+      "posts/guide.md": post(
+        { title: "Guide" },
+        "Write `<!-- paywall -->` alone:\n\n```\nTeaser.\n\n<!-- paywall -->\n```\n",
+      ),
+    });
+    await buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+
+    const page = await site.read("public/posts/guide/index.html");
+    expect(page).toContain("Teaser.\n\n&lt;!-- paywall --&gt;\n</code></pre>");
   });
 
   it("stops on front matter that is not YAML, naming the file and the line", async () => {
@@ -158,10 +219,25 @@ describe("build errors name the file and the fix", { timeout: BUILD_TIMEOUT }, (
   });
 });
 
+async function buildWarnings(files: Record<string, string>): Promise<string[]> {
+  const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  site = await createFixtureSite(files);
+  try {
+    const result = await buildSite({
+      contentDir: site.contentDir,
+      distDir: site.distDir,
+      quiet: true,
+    });
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual(result.warnings);
+    return result.warnings;
+  } finally {
+    warn.mockRestore();
+  }
+}
+
 describe("build warnings", { timeout: BUILD_TIMEOUT }, () => {
-  it("warns once, naming the file, about a gated post with nothing public", async () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
-    site = await createFixtureSite({
+  it("warns once, naming the file, about a gated post with no marker", async () => {
+    const warnings = await buildWarnings({
       "posts/closed.md": post({ title: "Closed", tier: "core" }, "All of it is gated."),
       "posts/open.md": post(
         { title: "Open", tier: "core" },
@@ -169,21 +245,52 @@ describe("build warnings", { timeout: BUILD_TIMEOUT }, () => {
       ),
     });
 
-    const result = await buildSite({
-      contentDir: site.contentDir,
-      distDir: site.distDir,
-      quiet: true,
-    });
-    const printed = warn.mock.calls.map((call) => String(call[0]));
-    warn.mockRestore();
-
-    expect(result.warnings).toHaveLength(1);
-    expect(printed).toEqual(result.warnings);
-    expect(result.warnings[0]).toContain("posts/closed.md");
-    expect(result.warnings[0]).toContain("this gated post has nothing public");
-    expect(result.warnings[0]).toContain(
-      "Fix: write an opening paragraph above <!-- paywall -->",
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      "posts/closed.md: no <!-- paywall --> marker found, so the whole post is gated",
     );
+    expect(warnings[0]).not.toContain("no text above");
+    expect(warnings[0]).toContain("Fix: put <!-- paywall --> on a line of its own");
+    expect(warnings[0]).toContain("or add `teaser:");
+  });
+
+  it("names the line of a mistyped marker", async () => {
+    const [warning] = await buildWarnings({
+      "posts/typo.md": post(
+        { title: "Typo", tier: "core" },
+        "A public start.\n\n<!-- pay wall -->\n\nThe rest.\n\n<!-- paywall: -->",
+      ),
+    });
+
+    expect(warning).toContain("posts/typo.md: no <!-- paywall --> marker found");
+    expect(warning).toContain("line 7: <!-- pay wall -->");
+    expect(warning).toContain("line 11: <!-- paywall: -->");
+    expect(warning).toContain("Fix: write the marker exactly as <!-- paywall -->");
+  });
+
+  it("does not take a marker shown in code for a mistyped one", async () => {
+    const [warning] = await buildWarnings({
+      "posts/sample.md": post(
+        { title: "Sample", tier: "core" },
+        "```\n<!-- pay wall -->\n```\n\nAll gated.",
+      ),
+    });
+
+    expect(warning).toContain("no <!-- paywall --> marker found");
+    expect(warning).not.toContain("looks like one");
+  });
+
+  it("warns about a marker with nothing above it", async () => {
+    const [warning] = await buildWarnings({
+      "posts/top.md": post(
+        { title: "Top", tier: "core" },
+        "<!-- paywall -->\n\nThe rest.",
+      ),
+    });
+
+    expect(warning).toContain("posts/top.md: this gated post has nothing public");
+    expect(warning).toContain("no text above <!-- paywall -->");
+    expect(warning).toContain("Fix: write an opening paragraph above <!-- paywall -->");
   });
 
   it("does not warn about a gated post with a front-matter teaser", async () => {

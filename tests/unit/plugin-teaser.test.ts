@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildSite } from "../../plugin/build.ts";
+import { eleventyDefaultMarkdown } from "../../plugin/eleventy-markdown.ts";
 import type { MarkdownLibrary } from "../../plugin/eleventy-types.ts";
 import { gatedSentences } from "../../plugin/leak-scan.ts";
+import { misplacedMarkerLine, scanPaywallMarkers } from "../../plugin/paywall-marker.ts";
 import type { GatedPost } from "../../plugin/posts.ts";
 import { splitAtPaywall } from "../../plugin/teaser.ts";
 import { decodeEntities, htmlToText, splitSentences } from "../../plugin/text.ts";
+import { createFixtureSite, type FixtureSite, post } from "./plugin-fixture.ts";
 
 const body = [
   "The public opening says what the post is about.",
@@ -67,6 +71,210 @@ describe("teaser extraction", () => {
     const result = splitAtPaywall("Open text <!-- paywall --> closed text.");
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.fix).toContain("line of its own");
+  });
+
+  it("accepts the marker without spaces, and indented (Eleventy has no indented code)", () => {
+    expect(parts("Open.\n\n<!--paywall-->\n\nClosed.").gated).toBe("Closed.");
+    expect(parts("Open.\n\n    <!-- paywall -->\n\nClosed.").gated).toBe("Closed.");
+    expect(parts("Open.\r\n\r\n<!-- paywall -->\r\n\r\nClosed.").gated).toBe("Closed.");
+  });
+});
+
+const lines = (...text: string[]) => text.join("\n");
+const scan = (markdown: string) =>
+  scanPaywallMarkers(markdown, eleventyDefaultMarkdown());
+
+describe("a marker shown in code is not the split", () => {
+  const codeSample = lines(
+    "Here is how a post is marked:",
+    "",
+    "```markdown",
+    "Everyone reads this.",
+    "",
+    "<!-- paywall -->",
+    "",
+    "Subscribers read this.",
+    "```",
+    "",
+    "This paragraph is meant for everyone.",
+    "",
+    "<!-- paywall -->",
+    "",
+    "The actual subscriber part starts here.",
+  );
+
+  it("splits at the marker below a fenced sample, keeping the sample whole", () => {
+    const { teaser, gated, full } = parts(codeSample);
+
+    expect(teaser).toContain("```markdown\nEveryone reads this.\n\n<!-- paywall -->\n\n");
+    expect(teaser).toContain("Subscribers read this.\n```");
+    expect(teaser).toMatch(/This paragraph is meant for everyone\.$/);
+    expect(gated).toBe("The actual subscriber part starts here.");
+    expect(full).toContain("```markdown\nEveryone reads this.\n\n<!-- paywall -->");
+    expect(full).not.toMatch(/everyone\.\s*<!-- paywall -->/);
+  });
+
+  it("ignores markers in tilde fences, fences inside lists and inline code", () => {
+    const body = lines(
+      "Write `<!-- paywall -->` on a line of its own.",
+      "",
+      "~~~",
+      "<!-- paywall -->",
+      "~~~",
+      "",
+      "1. Open the post.",
+      "   ```",
+      "   <!-- paywall -->",
+      "   ```",
+      "",
+      "Still public.",
+      "",
+      "<!-- paywall -->",
+      "",
+      "Gated.",
+    );
+    expect(scan(body)).toEqual({ markerLine: 13, lookalikes: [] });
+    expect(parts(body).gated).toBe("Gated.");
+  });
+
+  it("gates the whole body when the only marker is in code", () => {
+    const result = parts(lines("```", "<!-- paywall -->", "```", "", "All gated."));
+    expect(result.teaserSource).toBe("none");
+    expect(result.teaser).toBe("");
+  });
+
+  it("does not refuse inline code that shows the marker in a free post's sentence", () => {
+    const result = scan("Put `<!-- paywall -->` under your opening paragraph.");
+    expect(result).toEqual({ lookalikes: [] });
+  });
+
+  it("still refuses a marker in text before the real one, outside code", () => {
+    const body = lines(
+      "Open <!-- paywall --> text.",
+      "",
+      "<!-- paywall -->",
+      "",
+      "Gated.",
+    );
+    expect(misplacedMarkerLine(scan(body))).toBe(0);
+    expect(splitAtPaywall(body).ok).toBe(false);
+  });
+
+  it("leaves a marker that shares its line below the split to the gated part", () => {
+    const body = lines(
+      "Open.",
+      "",
+      "<!-- paywall -->",
+      "",
+      "Gated <!-- paywall --> too.",
+    );
+    expect(misplacedMarkerLine(scan(body))).toBeUndefined();
+    expect(parts(body).gated).toBe("Gated <!-- paywall --> too.");
+  });
+
+  it("finds a marker alone on a line inside a paragraph after a multi-line code span", () => {
+    const body = lines(
+      "Intro with `a code",
+      "span` in it",
+      "    <!-- paywall -->",
+      "Gated.",
+    );
+    expect(scan(body).markerLine).toBe(2);
+    expect(parts(body).teaser).toBe("Intro with `a code\nspan` in it");
+  });
+});
+
+describe("the pages of a post that shows the marker in code", { timeout: 60_000 }, () => {
+  const opening = "This paragraph under the samples is meant for everyone.";
+  const secret = "The subscriber part names the three settings that matter.";
+  let site: FixtureSite;
+  let teaserPage: string;
+  let fullPage: string;
+
+  beforeAll(async () => {
+    const body = lines(
+      "Mark a post like this:",
+      "",
+      "```markdown",
+      "Everyone reads this.",
+      "",
+      "<!-- paywall -->",
+      "",
+      "Subscribers read this.",
+      "```",
+      "",
+      "Or, in a sentence: `<!-- paywall -->` on a line of its own.",
+      "",
+      opening,
+      "",
+      "<!-- paywall -->",
+      "",
+      secret,
+    );
+    site = await createFixtureSite({
+      "posts/how-to-mark.md": post({ title: "How to mark", tier: "core" }, body),
+    });
+    await buildSite({ contentDir: site.contentDir, distDir: site.distDir, quiet: true });
+    teaserPage = await site.read("public/posts/how-to-mark/index.html");
+    fullPage = await site.read("gated/core/posts/how-to-mark/index.html");
+  }, 60_000);
+
+  afterAll(async () => {
+    await site?.remove();
+  });
+
+  const sample =
+    '<pre><code class="language-markdown">Everyone reads this.\n\n&lt;!-- paywall --&gt;' +
+    "\n\nSubscribers read this.\n</code></pre>";
+
+  it("shows the whole sample and the text above the real marker on the teaser", () => {
+    expect(teaserPage).toContain(sample);
+    expect(teaserPage).toContain(
+      "<code>&lt;!-- paywall --&gt;</code> on a line of its own",
+    );
+    expect(teaserPage).toContain(opening);
+    expect(teaserPage).not.toContain(secret);
+  });
+
+  it("shows the sample unchanged on the full page, the gated part after the opening", () => {
+    expect(fullPage).toContain(sample);
+    expect(fullPage).not.toContain("&lt;div class=&quot;tierwall-gated&quot;&gt;");
+    const gatedAt = fullPage.indexOf('<div class="tierwall-gated">');
+    expect(gatedAt).toBeGreaterThan(fullPage.indexOf(opening));
+    expect(fullPage.indexOf(secret)).toBeGreaterThan(gatedAt);
+  });
+});
+
+describe("mistyped markers", () => {
+  it("names comments that mention the paywall but are not the marker", () => {
+    const body = lines(
+      "Open.",
+      "",
+      "<!-- pay wall -->",
+      "",
+      "Text with <!-- paywall: --> inside.",
+      "",
+      "<!--",
+      "  paywall goes here",
+      "-->",
+      "",
+      "```",
+      "<!-- pay wall -->",
+      "```",
+    );
+    expect(scan(body)).toEqual({
+      lookalikes: [
+        { line: 2, text: "<!-- pay wall -->" },
+        { line: 4, text: "Text with <!-- paywall: --> inside." },
+        { line: 7, text: "paywall goes here" },
+      ],
+    });
+  });
+
+  it("does not take other comments or the word in prose for a marker", () => {
+    expect(scan("A paywall is a business model.\n\n<!-- note -->")).toEqual({
+      lookalikes: [],
+    });
   });
 });
 

@@ -1,0 +1,105 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { lstat } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot } from "../../scripts/stack.ts";
+import { createFixtureSite, type FixtureSite, post } from "../unit/plugin-fixture.ts";
+
+/**
+ * `npm run build:site` as a writer runs it, on a publication of the test's
+ * own: what it prints when a post is wrong, and its exit code.
+ */
+
+const BUILD_TIMEOUT = 60_000;
+
+let site: FixtureSite | undefined;
+
+afterEach(async () => {
+  await site?.remove();
+  site = undefined;
+});
+
+interface BuildRun {
+  code: number | null;
+  output: string;
+  lines: string[];
+}
+
+async function buildSiteCommand(files: Record<string, string>): Promise<BuildRun> {
+  site = await createFixtureSite(files);
+  const child = spawn("npm", ["run", "build:site", "--", `--input=${site.contentDir}`], {
+    cwd: repoRoot,
+    env: { ...process.env, DIST_DIR: site.distDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(child, "close")) as [number | null];
+  return { code, output, lines: output.split("\n").filter((line) => line.trim()) };
+}
+
+function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1;
+}
+
+describe("npm run build:site", { timeout: BUILD_TIMEOUT }, () => {
+  it("prints a writer's mistake once, with the file and the fix, and exits 1", async () => {
+    const run = await buildSiteCommand({
+      "posts/gold-post.md": post({ title: "Gold", tier: "gold" }, "Body."),
+    });
+
+    expect(run.code).toBe(1);
+    // npm's two lines naming the script, then the message and its Fix: line.
+    expect(run.lines, run.output).toHaveLength(4);
+    expect(run.output).toContain('posts/gold-post.md: unknown tier "gold"');
+    expect(run.output).toContain(
+      "Fix: set `tier:` to one of free, spark, core, lightning",
+    );
+    expect(occurrences(run.output, 'unknown tier "gold"')).toBe(1);
+    expect(run.output).not.toMatch(/^\s+at /m);
+    expect(run.output).not.toContain("[11ty]");
+    await expect(lstat(site?.distDir ?? "")).rejects.toThrow();
+  });
+
+  it("reports a front matter mistake the same way", async () => {
+    const run = await buildSiteCommand({
+      "posts/colon.md": "---\ntitle: Postgres: a field guide\n---\nBody.\n",
+    });
+
+    expect(run.code).toBe(1);
+    expect(run.lines, run.output).toHaveLength(4);
+    expect(run.output).toContain("posts/colon.md: the front matter is not valid YAML");
+    expect(run.output).toContain("Fix: check that line");
+  });
+
+  it("keeps the stack trace of a failure that is not a writer's", async () => {
+    const broken = `export default class Broken {
+      data() { return { permalink: "/broken/" }; }
+      render() { throw new Error("the template itself is broken"); }
+    }`;
+    const run = await buildSiteCommand({ "broken.11ty.js": broken });
+
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("the template itself is broken");
+    expect(run.output).toMatch(/^\s+at /m);
+  });
+
+  it("builds a good publication, says it is live and exits 0", async () => {
+    const run = await buildSiteCommand({
+      "posts/fine.md": post(
+        { title: "Fine", tier: "core" },
+        "Open.\n\n<!-- paywall -->\n\nClosed.",
+      ),
+    });
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/\[build\] \S+ is live: 1 gated routes/);
+    expect(run.output).toMatch(/\[11ty\] .*Wrote \d+ files/);
+    expect((await lstat(site?.distDir ?? "")).isSymbolicLink()).toBe(true);
+  });
+});
