@@ -3,10 +3,11 @@ import { isLiveStatus } from "../../lib/access.ts";
 import { tierName as tierNameOf, tierRank } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, useDb } from "../db/database.ts";
+import { logWarn } from "../log.ts";
 import { readCheckoutOptions } from "./checkout-options.ts";
 import { readActiveComplimentary } from "./complimentary.ts";
 import { ensureStripeCustomer, readStripeCustomerId } from "./customers.ts";
-import { isStripeNotFound } from "./failures.ts";
+import { isStripeNotFound, isStripeUnreachable } from "./failures.ts";
 import { createPortalUrl } from "./portal.ts";
 import { findCheckoutPrice } from "./pricing.ts";
 import { KeyedQueue } from "./queue.ts";
@@ -33,7 +34,12 @@ export type CheckoutReturn =
   | { kind: "synced" }
   | { kind: "not-found" }
   | { kind: "not-yours" }
-  | { kind: "incomplete" };
+  | { kind: "incomplete" }
+  /**
+   * Stripe could not be asked (an outage): the reader may well have paid, and
+   * the webhook, which Stripe retries, will store the subscription later.
+   */
+  | { kind: "unconfirmed" };
 
 export async function startCheckout(
   reader: BillingReader,
@@ -71,6 +77,22 @@ export async function startCheckout(
     },
     db,
   );
+}
+
+/**
+ * Where Subscribe sends a signed-out reader: to sign up, and then back to the
+ * pricing table with the chosen price in `?plan=`, from where the table goes
+ * on to Checkout for it. Only a price of a tier is carried; anything else, or
+ * a catalog Stripe cannot give now, leaves the reader to choose again.
+ */
+export async function signUpPageFor(priceId: string | undefined): Promise<string> {
+  const plain = `/signup/?${new URLSearchParams({ next: "/#pricing" })}`;
+  if (!priceId) return plain;
+
+  const price = await findCheckoutPrice(priceId);
+  if (price.kind !== "found") return plain;
+  const next = `/?${new URLSearchParams({ plan: priceId })}#pricing`;
+  return `/signup/?${new URLSearchParams({ next })}`;
 }
 
 function tierOutranks(
@@ -151,11 +173,31 @@ async function findLiveSubscription(
 /**
  * The reader is back from Checkout. The session must be theirs, and it grants
  * nothing until Stripe reports it complete and paid (or free, as in a trial).
+ * When Stripe cannot be reached, the answer is "unconfirmed", not a failure:
+ * the reader has just been on Stripe's page and may have paid.
  */
 export async function completeCheckout(
   reader: BillingReader,
   sessionId: string,
   db: Db = useDb(),
+): Promise<CheckoutReturn> {
+  try {
+    return await confirmCheckout(reader, sessionId, db);
+  } catch (error) {
+    if (!isStripeUnreachable(error)) throw error;
+    const reason = error instanceof Error ? error.message.split("\n")[0] : "";
+    logWarn(
+      "billing",
+      `checkout return not confirmed, Stripe is unreachable (${reason}); the webhook will store it`,
+    );
+    return { kind: "unconfirmed" };
+  }
+}
+
+async function confirmCheckout(
+  reader: BillingReader,
+  sessionId: string,
+  db: Db,
 ): Promise<CheckoutReturn> {
   const session = await retrieveSession(sessionId);
   if (!session) return { kind: "not-found" };

@@ -7,6 +7,7 @@ import {
   sendRedirect,
   setResponseHeader,
 } from "h3";
+import { redirectWithFlash } from "./flash.ts";
 
 /**
  * Tierwall's endpoints answer two kinds of client: HTML forms, which expect a 303
@@ -56,8 +57,9 @@ export async function readFields(event: H3Event): Promise<Record<string, string>
 }
 
 /**
- * Answers a failed form post with a 303 back to the page it came from, carrying
- * the message in `?error=`; a JSON client gets the status and message instead.
+ * Answers a failed form post with a 303 back to the page it came from, which
+ * shows the message from a flash cookie (see flash.ts); a JSON client gets the
+ * status and message instead.
  */
 export async function failRequest(
   event: H3Event,
@@ -66,10 +68,7 @@ export async function failRequest(
   formPage: string,
 ): Promise<unknown> {
   if (wantsJson(event)) throw createError({ statusCode, message });
-
-  const target = new URL(formPage, "http://form.invalid");
-  target.searchParams.set("error", message);
-  return sendRedirect(event, `${target.pathname}${target.search}${target.hash}`, 303);
+  return redirectWithFlash(event, formPage, "error", message);
 }
 
 /** Answers success: JSON data for scripts, a 303 to `location` for forms. */
@@ -143,8 +142,8 @@ export async function readCheckedForm<R extends Checked>(
 }
 
 /**
- * Success that the reader should read about: forms land on `location` with the
- * message in `?notice=`, scripts get it as `message`.
+ * Success that the reader should read about: forms land on `location`, which
+ * shows the message from a flash cookie; scripts get it as `message`.
  */
 export async function succeedWithNotice(
   event: H3Event,
@@ -153,10 +152,7 @@ export async function succeedWithNotice(
   data: Record<string, unknown> = { ok: true },
 ): Promise<unknown> {
   if (wantsJson(event)) return { ...data, message, location };
-
-  const target = new URL(location, "http://form.invalid");
-  target.searchParams.set("notice", message);
-  return sendRedirect(event, `${target.pathname}${target.search}${target.hash}`, 303);
+  return redirectWithFlash(event, location, "notice", message);
 }
 
 /** A signed-out request to a reader's endpoint: 401 for scripts, the sign-in page for forms. */

@@ -77,8 +77,16 @@ describe("confirming a new reader's address in the browser", () => {
 
     await page.goto(link);
     await page.getByTestId("verify-email-confirm").click();
-    await page.waitForURL(/\/account\/\?notice=/);
-    await expect.poll(() => page.textContent("body")).toMatch(/confirmed/);
+    await page.waitForURL(`${stack.baseUrl}/account/`);
+    const notice = page.getByTestId("account-page-notice");
+    await expect
+      .poll(() => notice.textContent())
+      .toBe("Thank you: your email address is confirmed.");
+
+    // Shown once: the page took it out of its cookie.
+    await page.reload();
+    await expect.poll(() => page.getByTestId("account-email").isVisible()).toBe(true);
+    expect(await notice.isVisible()).toBe(false);
 
     await expectSignedInWithoutReminder();
     await page.goto(`${stack.baseUrl}/posts/`);

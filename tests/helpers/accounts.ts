@@ -249,6 +249,42 @@ export function maxAgeOf(setCookie: string): number {
   return Number(match[1]);
 }
 
-export function errorOf(response: Response, base: string): URL {
-  return new URL(response.headers.get("location") ?? "", base);
+export interface Flash {
+  page: string;
+  kind: "error" | "notice";
+  message: string;
+}
+
+/** The flash cookie a form answer sets: the message its page shows once. */
+export function flashOf(response: Response): Flash | null {
+  const header = response.headers
+    .getSetCookie()
+    .find((value) => /^(__Host-)?tierwall_flash=/.test(value));
+  if (!header) return null;
+  const value = cookiePair(header).slice(cookiePair(header).indexOf("=") + 1);
+  return JSON.parse(decodeURIComponent(value)) as Flash;
+}
+
+export interface FormAnswer {
+  /** Where the 303 sends the browser. */
+  location: URL;
+  /** The message left for that page, by kind; null when there is none. */
+  error: string | null;
+  notice: string | null;
+}
+
+/**
+ * A form post's 303, as the browser follows it: the page it lands on and the
+ * message the flash cookie leaves there. A message must name the page the
+ * browser lands on, or no page would show it.
+ */
+export function formAnswerOf(response: Response, base: string): FormAnswer {
+  const location = new URL(response.headers.get("location") ?? "", base);
+  const flash = flashOf(response);
+  if (flash) expect(flash.page).toBe(location.pathname);
+  return {
+    location,
+    error: flash?.kind === "error" ? flash.message : null,
+    notice: flash?.kind === "notice" ? flash.message : null,
+  };
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   accountsFor,
   cookiePair,
+  flashOf,
   maxAgeOf,
+  newAddress,
   PASSWORD,
   setCookieNamed,
 } from "../helpers/accounts.ts";
@@ -172,6 +174,20 @@ describe("on an https site behind a proxy", () => {
     expect(await accounts.me(cookiePair(setCookie))).toMatchObject({
       email: reader.email,
     });
+  });
+
+  it("leaves a form's message in a Secure, host-only flash cookie", async () => {
+    const response = await stack.post("/api/auth/login", {
+      email: newAddress(),
+      password: "not the password at all",
+    });
+
+    const flash = setCookieNamed(response, "__Host-tierwall_flash") ?? "";
+    expect(flash).toMatch(/; Secure/);
+    expect(flash).toMatch(/; Path=\//);
+    expect(flash).toMatch(/; Max-Age=60/);
+    expect(flash).not.toMatch(/Domain=/i);
+    expect(flashOf(response)).toMatchObject({ page: "/login/", kind: "error" });
   });
 
   it("clears a plain-named cookie while setting the session: two Set-Cookie headers arrive", async () => {

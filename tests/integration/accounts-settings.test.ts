@@ -3,7 +3,7 @@ import { type StripeFaults, startStripeFaults } from "../../emulators/stripe/fau
 import {
   accountsFor,
   cookiePair,
-  errorOf,
+  formAnswerOf,
   newAddress,
   PASSWORD,
   setCookieNamed,
@@ -71,7 +71,7 @@ describe("changing the email address", () => {
     const link = await accounts.emailedLink(newEmail, "verify-email");
     const moved = await accounts.followLink(link);
     expect(moved.status).toBe(303);
-    expect(errorOf(moved, stack.baseUrl).searchParams.get("notice")).toContain(newEmail);
+    expect(formAnswerOf(moved, stack.baseUrl).notice).toContain(newEmail);
     expect(await accounts.me(reader.cookie)).toMatchObject({
       email: newEmail,
       emailVerified: true,
@@ -215,9 +215,7 @@ describe("changing the password", () => {
       reader.cookie,
     );
     expect(changed.status).toBe(303);
-    expect(errorOf(changed, stack.baseUrl).searchParams.get("notice")).toMatch(
-      /signed out/,
-    );
+    expect(formAnswerOf(changed, stack.baseUrl).notice).toMatch(/signed out/);
 
     const kept = cookiePair(setCookieNamed(changed, SESSION) ?? "");
     expect([reader.cookie, otherDevice]).not.toContain(kept);
@@ -370,7 +368,7 @@ describe("deleting the account", () => {
       reader.cookie,
     );
     expect(deleted.status).toBe(303);
-    expect(errorOf(deleted, stack.baseUrl).searchParams.get("notice")).toMatch(/deleted/);
+    expect(formAnswerOf(deleted, stack.baseUrl).notice).toMatch(/deleted/);
     expect(setCookieNamed(deleted, SESSION)).toMatch(/^tierwall_session=;.*Max-Age=0/);
 
     expect((await stack.stripe.subscriptions.retrieve(subscription.id)).status).toBe(
@@ -490,9 +488,9 @@ describe("deleting the account", () => {
       await clearStripeFaults();
     }
     expect(formRefused.status).toBe(303);
-    const back = errorOf(formRefused, stack.baseUrl);
-    expect(back.pathname).toBe("/account/");
-    expect(back.searchParams.get("error")).toMatch(/was not deleted/);
+    const back = formAnswerOf(formRefused, stack.baseUrl);
+    expect(back.location.pathname).toBe("/account/");
+    expect(back.error).toMatch(/was not deleted/);
 
     const retried = await deleteAccountOf(reader.cookie);
     expect(retried.status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newClient } from "../helpers/accounts.ts";
+import { flashOf, formAnswerOf, newClient } from "../helpers/accounts.ts";
 import { postJsonTo } from "../helpers/http.ts";
 import { readManifest } from "../helpers/site.ts";
 import { type Stack, sessionCookie, startStack } from "../helpers/stack.ts";
@@ -49,8 +49,8 @@ function sessionSetCookie(response: Response): string {
   return header;
 }
 
-function errorLocation(response: Response): URL {
-  return new URL(response.headers.get("location") ?? "", stack.baseUrl);
+function formAnswer(response: Response) {
+  return formAnswerOf(response, stack.baseUrl);
 }
 
 function userIdFor(email: string): string {
@@ -128,11 +128,13 @@ describe("signing up", () => {
       next: "/posts/x/",
     });
     expect(form.status).toBe(303);
-    const back = errorLocation(form);
-    expect(back.pathname).toBe("/signup/");
-    expect(back.searchParams.get("error")).toMatch(/already exists/);
-    expect(back.searchParams.get("next")).toBe("/posts/x/");
-    expect(form.headers.getSetCookie()).toEqual([]);
+    const back = formAnswer(form);
+    expect(back.location.pathname).toBe("/signup/");
+    expect(back.error).toMatch(/already exists/);
+    expect(back.location.searchParams.get("next")).toBe("/posts/x/");
+    expect(form.headers.getSetCookie().map((c) => c.split("=")[0])).toEqual([
+      "tierwall_flash",
+    ]);
   });
 
   it("answers 400 with a message the reader can act on", async () => {
@@ -150,7 +152,7 @@ describe("signing up", () => {
 
     const form = await stack.post("/api/auth/signup", { email: "x", password: PASSWORD });
     expect(form.status).toBe(303);
-    expect(errorLocation(form).searchParams.get("error")).toMatch(/valid email/);
+    expect(formAnswer(form).error).toMatch(/valid email/);
   });
 
   it("queues a confirmation email, and no welcome yet, that reaches Resend once", async () => {
@@ -299,10 +301,10 @@ describe("signing in", () => {
     });
 
     expect(response.status).toBe(303);
-    const back = errorLocation(response);
-    expect(back.pathname).toBe("/login/");
-    expect(back.searchParams.get("error")).toBe("Wrong email or password.");
-    expect(back.searchParams.get("next")).toBe("/posts/deep-dive/");
+    const back = formAnswer(response);
+    expect(back.location.pathname).toBe("/login/");
+    expect(back.error).toBe("Wrong email or password.");
+    expect(back.location.searchParams.get("next")).toBe("/posts/deep-dive/");
   });
 
   it("never sends the reader to another site after signing in", async () => {
@@ -350,6 +352,52 @@ describe("signing in", () => {
     expect(otherLogin.status).toBe(303);
 
     await expectLockedAfterRestart(reader.email, reader.password);
+  });
+});
+
+describe("the message a form post leaves for its page", () => {
+  const wrongPassword = () =>
+    stack.post("/api/auth/login", {
+      email: newAddress(),
+      password: PASSWORD,
+      next: "/posts/",
+    });
+
+  it("travels in a one-minute cookie the page's script can read, never in the address", async () => {
+    const response = await wrongPassword();
+
+    const location = response.headers.get("location") ?? "";
+    expect(location).toBe("/login/?next=%2Fposts%2F");
+    const header = response.headers
+      .getSetCookie()
+      .find((cookie) => cookie.startsWith("tierwall_flash="));
+    expect(header).toMatch(/; Max-Age=60(;|$)/);
+    expect(header).toMatch(/; Path=\/(;|$)/);
+    expect(header).toMatch(/; SameSite=Lax/);
+    // Not secret, and the page clears it once shown; the test site is plain http.
+    expect(header).not.toMatch(/HttpOnly/);
+    expect(header).not.toMatch(/Secure/);
+    expect(flashOf(response)).toEqual({
+      page: "/login/",
+      kind: "error",
+      message: "Wrong email or password.",
+    });
+  });
+
+  it("carries a notice the same way", async () => {
+    const response = await stack.post("/api/auth/signin-link", { email: newAddress() });
+    expect(response.headers.get("location")).toBe("/login/");
+    expect(flashOf(response)).toMatchObject({ page: "/login/", kind: "notice" });
+  });
+
+  it("is JSON for a script, with no cookie", async () => {
+    const response = await postJson("/api/auth/login", {
+      email: newAddress(),
+      password: PASSWORD,
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ message: "Wrong email or password." });
+    expect(flashOf(response)).toBeNull();
   });
 });
 

@@ -2,8 +2,14 @@
 // stands. Billing changes happen in Stripe's portal (a form post to the server).
 // The private feed's address comes from `/api/feed`; resetting it replaces it.
 // The settings forms (address, password, deleting the account) post JSON to
-// `/api/account/…` and show the server's answer beside the form; without
-// scripts they post as forms and come back with `?notice=` or `?error=`.
+// `/api/account/…` and show the server's answer beside the form; posted as
+// plain forms, they come back here with the answer in `$store.flash`.
+//
+// Back from Stripe Checkout the address says `?checkout=success`, `confirming`
+// (Stripe could not be asked yet) or `incomplete`. Those are only keys: what
+// the page says follows the reader's plan as `/api/me` reports it, so a link
+// that carries one claims nothing. While a payment is not confirmed yet, the
+// page asks again for a while, since the webhook may store it any moment.
 
 const STATUS_LABELS = {
   active: "Active",
@@ -18,6 +24,29 @@ const STATUS_LABELS = {
 
 /** Statuses of a plan that is still running, in good standing or not. */
 const RUNNING_STATUSES = new Set(["active", "trialing", "past_due"]);
+
+/** How long the page waits for Stripe to confirm a payment, and how often it asks. */
+const CONFIRM_FOR_MS = 2 * 60 * 1000;
+const CONFIRM_EVERY_MS = 3000;
+
+/** The keys the return from Checkout may put in `?checkout=`. */
+const CHECKOUT_RETURNS = new Set(["success", "confirming", "incomplete"]);
+
+function readCheckoutReturn() {
+  const value = new URLSearchParams(window.location.search).get("checkout") ?? "";
+  return CHECKOUT_RETURNS.has(value) ? value : "";
+}
+
+/** A plan Stripe has confirmed as paid, or in its free trial. */
+function isPaidUp(user) {
+  const status = user?.subscription?.status;
+  return status === "active" || status === "trialing";
+}
+
+/** @param {number} ms */
+function pause(ms) {
+  return new Promise((done) => setTimeout(done, ms));
+}
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
 // Complimentary access runs through the end of a day in UTC, and reads as that
@@ -78,23 +107,65 @@ const RESET_QUESTION =
 
 document.addEventListener("alpine:init", () => {
   window.Alpine.data("account", () => ({
-    checkoutSuccess:
-      new URLSearchParams(window.location.search).get("checkout") === "success",
-    checkoutIncomplete:
-      new URLSearchParams(window.location.search).get("checkout") === "incomplete",
+    checkoutReturn: readCheckoutReturn(),
+    /** What the page says about a Checkout: active, confirming, unconfirmed, incomplete. */
+    checkout: "",
 
-    notice: new URLSearchParams(window.location.search).get("notice") ?? "",
-    pageError: new URLSearchParams(window.location.search).get("error") ?? "",
+    notice: "",
+    pageError: "",
 
     feed: { url: "", copied: false, resetting: false, wasReset: false, error: "" },
 
     settings: { email: settingState(), password: settingState(), delete: settingState() },
 
     init() {
+      this.notice = this.$store.flash.notice;
+      this.pageError = this.$store.flash.error;
       this.$watch("user", (user) => {
         if (user) this.loadFeed();
       });
       if (this.user) this.loadFeed();
+      this.$watch("loaded", (loaded) => {
+        if (loaded) this.followCheckout();
+      });
+      if (this.loaded) this.followCheckout();
+    },
+
+    /** Back from Checkout: what to say, from the plan the server reports. */
+    followCheckout() {
+      const returned = this.checkoutReturn;
+      this.checkoutReturn = "";
+      if (!returned || !this.user) return;
+      if (returned === "incomplete") {
+        this.checkout = isPaidUp(this.user) ? "" : "incomplete";
+      } else if (isPaidUp(this.user)) {
+        this.checkout = "active";
+      } else {
+        this.checkout = "confirming";
+        this.waitForConfirmation();
+      }
+    },
+
+    /**
+     * Asks the server every few seconds, for a while, whether the payment is
+     * confirmed, so the reader never has to wonder whether to pay again.
+     */
+    async waitForConfirmation() {
+      const deadline = Date.now() + CONFIRM_FOR_MS;
+      while (Date.now() < deadline) {
+        await pause(CONFIRM_EVERY_MS);
+        await this.$store.session.refresh();
+        if (isPaidUp(this.user)) {
+          this.checkout = "active";
+          return;
+        }
+      }
+      this.checkout = "unconfirmed";
+    },
+
+    /** A payment may be on its way: the page must not offer to take another. */
+    get awaitingPayment() {
+      return this.checkout === "confirming" || this.checkout === "unconfirmed";
     },
 
     get loaded() {

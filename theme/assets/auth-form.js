@@ -1,6 +1,6 @@
 // Sign-up, sign-in and the pages that emailed links open. The server redirects
-// a form back here with `?error=` or `?notice=`, and reads `next` to send the
-// reader on after success.
+// a form back here with its message in `$store.flash` (see session.js), and
+// reads `next` to send the reader on after success.
 
 /** Only same-site paths: never let a link send readers to another site after signing in. */
 function safeNext(value) {
@@ -44,12 +44,11 @@ async function postJson(action, fields) {
   return { ok: response.ok, status: response.status, body };
 }
 
-/** Where to go after success, with the server's message shown there. */
-function withNotice(location, message) {
+/** Where to go after success: a path on this site, never another site. */
+function sameSiteLocation(location) {
   const target = new URL(location || "/account/", window.location.origin);
   if (target.origin !== window.location.origin) return "/account/";
-  if (message) target.searchParams.set("notice", message);
-  return `${target.pathname}${target.search}`;
+  return `${target.pathname}${target.search}${target.hash}`;
 }
 
 const UNREACHABLE =
@@ -59,9 +58,14 @@ document.addEventListener("alpine:init", () => {
   window.Alpine.data("authForm", () => {
     const query = new URLSearchParams(window.location.search);
     return {
-      error: query.get("error") ?? "",
-      notice: query.get("notice") ?? "",
+      error: "",
+      notice: "",
       next: safeNext(query.get("next")),
+
+      init() {
+        this.error = this.$store.flash.error;
+        this.notice = this.$store.flash.notice;
+      },
 
       /** @param {string} page */
       withNext(page) {
@@ -72,13 +76,16 @@ document.addEventListener("alpine:init", () => {
 
   // A page opened from an emailed link: one button that uses the link.
   window.Alpine.data("linkForm", () => {
-    const query = new URLSearchParams(window.location.search);
     const link = takeLinkFragment();
     return {
       token: link.token,
       next: link.next,
-      error: query.get("error") ?? "",
+      error: "",
       busy: false,
+
+      init() {
+        this.error = this.$store.flash.error;
+      },
 
       /** @param {HTMLFormElement} form */
       async submit(form) {
@@ -93,7 +100,11 @@ document.addEventListener("alpine:init", () => {
             next: this.next,
           });
           if (answer.ok) {
-            window.location.assign(withNotice(answer.body.location, answer.body.message));
+            const location = sameSiteLocation(answer.body.location);
+            if (answer.body.message) {
+              this.$store.flash.leave(location, "notice", answer.body.message);
+            }
+            window.location.assign(location);
             return;
           }
           this.error = answer.body.message ?? "That did not work. Please try again.";

@@ -1,9 +1,43 @@
 // The pricing table on the front page. Plans and prices come from the server's
 // `GET /api/pricing` (paid tiers only, lowest first, amounts already formatted).
 // What each card's button does depends on the reader:
-//   signed out            → a link to sign up, coming back to the plans
-//   signed in, no plan    → a form that starts Stripe Checkout for that price
-//   already subscribed    → "Your plan", or "Change plan" through the billing portal
+//   signed out, or no plan → a form that starts Stripe Checkout for that price;
+//                            the server sends a signed-out reader to sign up
+//                            first, with the price kept in `next` as `?plan=`
+//   already subscribed     → "Your plan", or "Change plan" through the billing portal
+//
+// Back from signing up or in, at `/?plan=<price id>#pricing`, the table
+// continues to Checkout for that price by itself; the server checks the price
+// again there, as it does for every Checkout.
+
+/** Below this, a yearly price is not worth a hint. */
+const LEAST_SAVING_WORTH_SHOWING = 0.05;
+
+/**
+ * How much the yearly price saves over twelve monthly ones for every tier
+ * that has both, as the least of those savings in whole percent (rounded to
+ * the nearest, so $120 against 12 × $12 says 17, not 16). Null when no tier
+ * has both prices or some tier saves too little to mention.
+ * @param {Array<{ prices: Array<{ interval: string, amount: number }> }>} tiers
+ * @returns {number | null}
+ */
+function yearlySavingPercent(tiers) {
+  const savings = tiers.flatMap((tier) => {
+    const month = tier.prices.find((p) => p.interval === "month");
+    const year = tier.prices.find((p) => p.interval === "year");
+    return month && year ? [1 - year.amount / (month.amount * 12)] : [];
+  });
+  const least = Math.min(...savings);
+  if (savings.length === 0 || least < LEAST_SAVING_WORTH_SHOWING) return null;
+  return Math.round(least * 100);
+}
+
+/** Takes `plan` out of the address, so that going back does not start over. */
+function dropPlanFromAddress() {
+  const url = new URL(window.location.href);
+  url.searchParams.delete("plan");
+  window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
+}
 
 document.addEventListener("alpine:init", () => {
   window.Alpine.data("pricingTable", () => ({
@@ -11,10 +45,19 @@ document.addEventListener("alpine:init", () => {
     interval: "month",
     /** @type {Array<{ id: string, name: string, description: string, prices: any[] }>} */
     tiers: [],
-    /** Why the last checkout did not start: the server sends it back in `?error=`. */
-    checkoutError: new URLSearchParams(window.location.search).get("error") ?? "",
+    /** Why the last checkout did not start, as the server left it in `$store.flash`. */
+    checkoutError: "",
+    /** The price a reader chose before signing in: `?plan=` in the address. */
+    chosenPlan: new URLSearchParams(window.location.search).get("plan") ?? "",
+    /** The tier whose Checkout is starting by itself, shown while it loads. */
+    continuingTo: "",
 
     init() {
+      this.checkoutError = this.$store.flash.error;
+      // Back from Checkout, the browser may show this page as it was left.
+      window.addEventListener("pageshow", () => {
+        this.continuingTo = "";
+      });
       this.load();
     },
 
@@ -48,15 +91,10 @@ document.addEventListener("alpine:init", () => {
       return tier.prices.find((price) => price.interval === this.interval) ?? null;
     },
 
-    /** "2 months free" style hint, when every yearly price beats twelve monthly ones. */
+    /** "save 17%", when every tier's yearly price beats twelve monthly ones. */
     get yearlySaving() {
-      const savings = this.tiers.map((tier) => {
-        const month = tier.prices.find((p) => p.interval === "month");
-        const year = tier.prices.find((p) => p.interval === "year");
-        return month && year ? 1 - year.amount / (month.amount * 12) : 0;
-      });
-      const least = Math.min(...savings);
-      return least >= 0.05 ? `save ${Math.floor(least * 100)}%` : "";
+      const percent = yearlySavingPercent(this.tiers);
+      return percent === null ? "" : `save ${percent}%`;
     },
 
     /** @param {{ id: string }} tier */
@@ -69,9 +107,42 @@ document.addEventListener("alpine:init", () => {
     action(tier) {
       const session = this.$store.session;
       if (!this.priceFor(tier)) return "none";
-      if (!session.user) return "signup";
-      if (!session.hasLiveSubscription) return "checkout";
+      if (!session.user || !session.hasLiveSubscription) return "checkout";
       return this.isCurrent(tier) ? "current" : "change";
+    },
+
+    /**
+     * Run by `x-effect` whenever the plans or the reader change: once both are
+     * known, a plan chosen before signing in goes on to Checkout, once.
+     */
+    continueChosenPlan() {
+      const { loaded, user } = this.$store.session;
+      if (!this.chosenPlan || this.state !== "ready" || !loaded) return;
+      const { tier, price } = this.findPrice(this.chosenPlan);
+      this.chosenPlan = "";
+      dropPlanFromAddress();
+      if (!tier || !price) return;
+
+      this.interval = price.interval;
+      if (!user || this.action(tier) !== "checkout") return;
+      this.continuingTo = tier.name;
+      this.$nextTick(() => this.checkoutFormOf(tier)?.requestSubmit());
+    },
+
+    /** A price the table lists, with its tier; nothing for any other id. */
+    findPrice(priceId) {
+      for (const tier of this.tiers) {
+        const price = tier.prices.find((p) => p.id === priceId);
+        if (price) return { tier, price };
+      }
+      return { tier: null, price: null };
+    },
+
+    /** @param {{ id: string }} tier @returns {HTMLFormElement | null} */
+    checkoutFormOf(tier) {
+      return this.$root.querySelector(
+        `[data-tier="${CSS.escape(tier.id)}"] form[action="/api/billing/checkout"]`,
+      );
     },
   }));
 });

@@ -1,5 +1,9 @@
 import { createError, defineEventHandler, sendRedirect } from "h3";
-import { type CheckoutStart, startCheckout } from "../../billing/checkout.ts";
+import {
+  type CheckoutStart,
+  signUpPageFor,
+  startCheckout,
+} from "../../billing/checkout.ts";
 import { answerBillingFailure } from "../../billing/failures.ts";
 import { answerSignedOut, readBillingReader } from "../../billing/reader.ts";
 import { failRequest, readFields, wantsJson } from "../../http/respond.ts";
@@ -7,14 +11,15 @@ import { failRequest, readFields, wantsJson } from "../../http/respond.ts";
 const pricingPage = "/#pricing";
 
 // `price` → a 303 to Stripe Checkout, or to the Billing Portal for a reader who
-// already subscribes.
+// already subscribes. A signed-out reader signs up first, the plan kept.
 export default defineEventHandler(async (event) => {
+  const price = (await readFields(event)).price?.trim();
   const reader = readBillingReader(event);
   if (!reader) {
-    return answerSignedOut(event, "/signup/?next=/%23pricing", "Sign in to subscribe.");
+    const signUpPage = await signUpPageFor(price);
+    return answerSignedOut(event, signUpPage, "Sign in to subscribe.");
   }
 
-  const price = (await readFields(event)).price?.trim();
   if (!price) {
     return failRequest(event, 400, "Choose a plan to subscribe to.", pricingPage);
   }
