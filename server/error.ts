@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
-import { send, setResponseHeaders, setResponseStatus } from "h3";
+import { send, setResponseHeader, setResponseHeaders, setResponseStatus } from "h3";
 import { defineNitroErrorHandler } from "nitropack/runtime";
+import { OUTAGE_RETRY_SECONDS } from "./http/respond.ts";
 
 /**
  * Nitro's production error answer, with the reason phrase that belongs to the
@@ -24,6 +25,9 @@ export default defineNitroErrorHandler(async (error, event, { defaultHandler }) 
   // without the query string Nitro's own line would print.
   const answer = await defaultHandler(error, event, { silent: true });
   setResponseHeaders(event, answer.headers);
+  if (statusCode === 503 && !event.node.res.hasHeader("retry-after")) {
+    setResponseHeader(event, "retry-after", OUTAGE_RETRY_SECONDS);
+  }
   setResponseStatus(event, answer.status, answer.statusText);
   return send(event, JSON.stringify(answer.body, null, 2));
 });

@@ -67,9 +67,14 @@ export async function failRequest(
   message: string,
   formPage: string,
 ): Promise<unknown> {
+  // A 503 is an outage that passes (Stripe, a busy database): say when to retry.
+  if (statusCode === 503) setResponseHeader(event, "retry-after", OUTAGE_RETRY_SECONDS);
   if (wantsJson(event)) throw createError({ statusCode, message });
   return redirectWithFlash(event, formPage, "error", message);
 }
+
+/** What a 503 asks a client to wait before trying again. */
+export const OUTAGE_RETRY_SECONDS = 30;
 
 /** Answers success: JSON data for scripts, a 303 to `location` for forms. */
 export async function succeedRequest(

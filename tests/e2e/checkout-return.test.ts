@@ -176,6 +176,35 @@ describe("a visitor who picks a plan before having an account", () => {
     await context.close();
   });
 
+  it("is only shown the plan a link names: a link alone never starts a Checkout", async () => {
+    const reader = await stack.signUp();
+    const { context, page } = await tabFor(reader);
+    const pricing = (await (await fetch(`${stack.baseUrl}/api/pricing`)).json()) as {
+      tiers: { id: string; prices: { id: string; interval: string }[] }[];
+    };
+    const yearly = pricing.tiers
+      .find((tier) => tier.id === "core")
+      ?.prices.find((price) => price.interval === "year");
+
+    await page.goto(`${stack.baseUrl}/?plan=${yearly?.id}#pricing`);
+    await expect.poll(() => page.getByTestId("tier-card").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.url()).toBe(`${stack.baseUrl}/#pricing`);
+    await page.waitForTimeout(500);
+
+    expect(page.url()).toBe(`${stack.baseUrl}/#pricing`);
+    // No Checkout began: that would have made the reader a Stripe customer.
+    const db = stack.openDb();
+    const row = db
+      .prepare("SELECT stripe_customer_id FROM user WHERE email = ?")
+      .get(reader.email);
+    db.close();
+    expect(row).toEqual({ stripe_customer_id: null });
+    // The plan is shown: the table switched to the link's billing period.
+    const coreCard = page.locator('[data-testid="tier-card"][data-tier="core"]');
+    expect(await coreCard.textContent()).toContain("per year");
+    await context.close();
+  });
+
   it("keeps the plan when they switch to signing in instead", async () => {
     const reader = await stack.signUp();
     const { context, page } = await tabFor();

@@ -355,6 +355,7 @@ describe("deleting the account", () => {
       await billing.emulator.outage(false);
     }
     expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("30");
     expect(await messageOf(refused)).toMatch(/not deleted/);
     expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toHaveLength(1);
     expect(await accounts.me(reader.cookie)).toMatchObject({ tier: "core" });

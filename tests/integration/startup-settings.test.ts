@@ -77,6 +77,7 @@ describe("a server started without Stripe or Resend", () => {
 
       const pricing = await fetch(`${server.url}/api/pricing`);
       expect(pricing.status).toBe(503);
+      expect(pricing.headers.get("retry-after")).toBe("30");
     } finally {
       await server.stop();
     }

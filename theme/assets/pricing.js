@@ -7,8 +7,32 @@
 //   already subscribed     → "Your plan", or "Change plan" through the billing portal
 //
 // Back from signing up or in, at `/?plan=<price id>#pricing`, the table
-// continues to Checkout for that price by itself; the server checks the price
-// again there, as it does for every Checkout.
+// continues to Checkout for that price by itself, but only when this tab
+// chose it (the choice is kept in sessionStorage at the click): a link from
+// anywhere else can show a plan, never start a Checkout. The server checks
+// the price again there, as it does for every Checkout.
+
+const CHOSEN_PLAN_KEY = "tierwall:chosen-plan";
+
+/** Remembers, in this tab only, the price a signed-out reader clicked. */
+function rememberChoice(priceId) {
+  try {
+    window.sessionStorage.setItem(CHOSEN_PLAN_KEY, priceId);
+  } catch {
+    // Storage refused (private mode): the plan is shown, not started.
+  }
+}
+
+/** Whether this tab chose `priceId` before signing in; forgets it either way. */
+function takeChoice(priceId) {
+  try {
+    const chosen = window.sessionStorage.getItem(CHOSEN_PLAN_KEY);
+    window.sessionStorage.removeItem(CHOSEN_PLAN_KEY);
+    return chosen === priceId;
+  } catch {
+    return false;
+  }
+}
 
 /** Below this, a yearly price is not worth a hint. */
 const LEAST_SAVING_WORTH_SHOWING = 0.05;
@@ -97,6 +121,11 @@ document.addEventListener("alpine:init", () => {
       return percent === null ? "" : `save ${percent}%`;
     },
 
+    /** A signed-out reader's click on Subscribe: kept for the way back. */
+    remember(tier) {
+      if (!this.$store.session.user) rememberChoice(this.priceFor(tier)?.id ?? "");
+    },
+
     /** @param {{ id: string }} tier */
     isCurrent(tier) {
       const session = this.$store.session;
@@ -124,6 +153,7 @@ document.addEventListener("alpine:init", () => {
       if (!tier || !price) return;
 
       this.interval = price.interval;
+      if (!takeChoice(price.id)) return;
       if (!user || this.action(tier) !== "checkout") return;
       this.continuingTo = tier.name;
       this.$nextTick(() => this.checkoutFormOf(tier)?.requestSubmit());
