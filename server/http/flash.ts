@@ -25,9 +25,7 @@ export interface Flash {
 }
 
 /** Named as the session cookie is (server/auth/lucia.ts), for the same reason. */
-const FLASH_COOKIE_NAME = isSecureSite()
-  ? "__Host-tierwall_flash"
-  : "tierwall_flash";
+const FLASH_COOKIE_NAME = isSecureSite() ? "__Host-tierwall_flash" : "tierwall_flash";
 
 const FLASH_MAX_AGE_SECONDS = 60;
 
