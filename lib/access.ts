@@ -82,9 +82,12 @@ export function isTerminalStatus(status: string): boolean {
   return status === "canceled" || status === "incomplete_expired";
 }
 
-/** Statuses that count as "already subscribed" when a reader starts a checkout. */
+/**
+ * Statuses that count as "already subscribed" when a reader starts a checkout:
+ * those the Billing Portal, where such a reader is sent, can bring back to
+ * active (a card to update, an invoice to pay, a pause to resume). An
+ * `incomplete` first payment cannot be finished there, so it does not count.
+ */
 export function isLiveStatus(status: string): boolean {
-  return ["active", "trialing", "past_due", "unpaid", "incomplete", "paused"].includes(
-    status,
-  );
+  return ["active", "trialing", "past_due", "unpaid", "paused"].includes(status);
 }

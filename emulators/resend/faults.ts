@@ -9,13 +9,17 @@ import { ResendApiError } from "./emails.ts";
  * An error or a rate limit refuses the send before anything is stored or any
  * idempotency key remembered, as a failed request to Resend does. A slow fault
  * accepts the email at once and holds the answer back: a client that gives up
- * waiting has in fact sent it, which is what an idempotency key is for.
+ * waiting has in fact sent it, which is what an idempotency key is for. A
+ * missing-id fault also accepts the email, and answers 200 with the id left
+ * out, as a proxy that mangles answers would: a client must not take a 200
+ * alone for a sent email, and its retry with the key gets the id back.
  */
 
 export type Fault =
   | { kind: "error"; status: number; name: string; message: string }
   | { kind: "rate_limit"; retryAfterSeconds: number }
-  | { kind: "slow"; delayMs: number };
+  | { kind: "slow"; delayMs: number }
+  | { kind: "missing_id" };
 
 export interface ActiveFault {
   fault: Fault;
@@ -51,7 +55,7 @@ export function errorFault(status: number, name?: string, message?: string): Fau
   };
 }
 
-/** The refusal a fault answers with, or null for a slow fault, which refuses nothing. */
+/** The refusal a fault answers with, or null for a fault that refuses nothing. */
 export function refusalOf(fault: Fault, nowMs: number): ResendApiError | null {
   switch (fault.kind) {
     case "error":
@@ -69,6 +73,7 @@ export function refusalOf(fault: Fault, nowMs: number): ResendApiError | null {
         },
       );
     case "slow":
+    case "missing_id":
       return null;
   }
 }
@@ -85,13 +90,15 @@ export function describeFault(active: ActiveFault | null): unknown {
       return { ...base, status: 429, retry_after: fault.retryAfterSeconds };
     case "slow":
       return { ...base, delay_ms: fault.delayMs };
+    case "missing_id":
+      return base;
   }
 }
 
 /**
  * Reads a control body: `{ "kind": "error", "status"?, "name"?, "message"? }`,
- * `{ "kind": "rate_limit", "retry_after"? }` or `{ "kind": "slow", "delay_ms" }`,
- * each with an optional `"count"`. Throws a message for a 400 otherwise.
+ * `{ "kind": "rate_limit", "retry_after"? }`, `{ "kind": "slow", "delay_ms" }` or
+ * `{ "kind": "missing_id" }`, each with an optional `"count"`. Throws a message for a 400 otherwise.
  */
 export function readFault(body: Record<string, unknown>): ActiveFault {
   const remaining = readCount(body.count);
@@ -110,8 +117,10 @@ export function readFault(body: Record<string, unknown>): ActiveFault {
       const delayMs = readInteger(body.delay_ms, "delay_ms", 1, 600_000);
       return { fault: { kind: "slow", delayMs }, remaining };
     }
+    case "missing_id":
+      return { fault: { kind: "missing_id" }, remaining };
     default:
-      throw new Error('kind must be "error", "rate_limit" or "slow"');
+      throw new Error('kind must be "error", "rate_limit", "slow" or "missing_id"');
   }
 }
 

@@ -35,7 +35,7 @@ export interface SendAttempt {
   /** True when an earlier send with the same key answered for this one. */
   replayed: boolean;
   /** The injected fault that shaped this answer, if any. */
-  fault: "error" | "rate_limit" | "slow" | null;
+  fault: "error" | "rate_limit" | "slow" | "missing_id" | null;
 }
 
 export class Mailbox {
@@ -117,6 +117,7 @@ export class Mailbox {
     if (fault?.kind === "slow") {
       await new Promise((done) => setTimeout(done, fault.delayMs));
     }
+    if (fault?.kind === "missing_id") return withoutIds(response);
     return response;
   }
 
@@ -174,6 +175,13 @@ function idsOf(response: unknown): string[] {
   const body = response as { id?: string; data?: { id: string }[] };
   if (typeof body.id === "string") return [body.id];
   return (body.data ?? []).map((item) => item.id);
+}
+
+/** An answer with its ids left out: `{}`, or a batch's entries as `{}`. */
+function withoutIds(response: unknown): unknown {
+  const body = response as { id?: string; data?: unknown[] };
+  if (typeof body.id === "string") return {};
+  return { ...body, data: (body.data ?? []).map(() => ({})) };
 }
 
 /** POST /emails: one email, answered with its ID. */

@@ -35,6 +35,10 @@
  *            { "kind": "slow", "delay_ms": n }
  *              accepts the email at once and answers n ms later, as when an
  *              answer is lost on a slow network.
+ *            { "kind": "missing_id" }
+ *              accepts the email and answers 200 without its id (`{}`; a
+ *              batch's entries each `{}`); a retry with the same key gets the
+ *              stored id back.
  *          Refused sends store nothing and remember no key. Answers
  *          { fault: { kind, remaining, … } }; 400 for a body it cannot read.
  *   GET    /_emulator/faults          { fault } (null when none is active)

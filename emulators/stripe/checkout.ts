@@ -24,7 +24,11 @@ import {
 import { saveCard } from "./payments.ts";
 import { requireRecurringPrice } from "./prices.ts";
 import { type Redemption, redeemablePromotionCode } from "./promotion-codes.ts";
-import { announceSubscriptionStart, startSubscription } from "./subscriptions.ts";
+import {
+  announceSubscriptionStart,
+  presentSubscription,
+  startSubscription,
+} from "./subscriptions.ts";
 import type { StoredCheckoutSession, StoredPrice, StoredPromotionCode } from "./types.ts";
 
 const SESSION_LIFETIME_SECONDS = 24 * 3600;
@@ -323,6 +327,12 @@ export interface Payer {
   card?: string;
   /** The promotion code typed in, already checked (promotion-codes.ts). */
   promotionCode?: StoredPromotionCode;
+  /**
+   * Paid by a method that settles days later (a bank debit): the session
+   * completes `unpaid`, the subscription starts `incomplete` with its first
+   * invoice open, and no payment event goes out yet.
+   */
+  pendingPayment?: boolean;
 }
 
 function payingCustomer(
@@ -359,6 +369,7 @@ function customerDetails(
  * reader gave one), bills the first period and emits, in this
  * order, `checkout.session.completed`, `customer.subscription.created` and
  * `invoice.paid` (after `customer.created` when Checkout made the customer).
+ * A pending payment (`Payer.pendingPayment`) emits no `invoice.*` event.
  */
 export function completeCheckoutSession(
   ctx: EmulatorContext,
@@ -382,7 +393,7 @@ export function completeCheckoutSession(
     metadata: settings?.metadata,
     description: settings?.description,
     trialDays: settings?.trial_period_days,
-    firstCharge: "succeeded",
+    firstCharge: payer.pendingPayment ? "declined" : "succeeded",
     promotionCode: payer.promotionCode,
     checkoutSession: session.id,
   });
@@ -391,7 +402,7 @@ export function completeCheckoutSession(
   if (payer.promotionCode) applySessionDiscount(ctx, session, payer.promotionCode);
   Object.assign(session, {
     status: "complete",
-    payment_status: invoice.amount_due > 0 ? "paid" : "no_payment_required",
+    payment_status: paymentStatus(invoice, payer),
     customer,
     customer_details: customerDetails(ctx, customer, payer),
     subscription: subscription.id,
@@ -399,7 +410,19 @@ export function completeCheckoutSession(
   } satisfies Partial<StoredCheckoutSession>);
 
   emitEvent(ctx, "checkout.session.completed", presentSession(ctx, session));
-  announceSubscriptionStart(ctx, started);
+  if (!payer.pendingPayment) announceSubscriptionStart(ctx, started);
+  else {
+    const created = presentSubscription(ctx, subscription);
+    emitEvent(ctx, "customer.subscription.created", created);
+  }
+}
+
+function paymentStatus(
+  invoice: { amount_due: number },
+  payer: Payer,
+): Stripe.Checkout.Session.PaymentStatus {
+  if (payer.pendingPayment) return "unpaid";
+  return invoice.amount_due > 0 ? "paid" : "no_payment_required";
 }
 
 /**

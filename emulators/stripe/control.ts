@@ -68,6 +68,11 @@
  *        The endpoints with their signing secrets, which the API shows only once.
  *   GET  /_emulator/clock
  *        { now, offset_seconds }: the emulator's time in Unix seconds.
+ *   POST /_emulator/clock/start   { "now": unix seconds }
+ *        Sets where the clock starts, in the past or the future, as a Stripe
+ *        test clock is created at a frozen time: only while the emulator holds
+ *        no customer (400 after), since nothing may then happen before what
+ *        already happened. Answers { now, offset_seconds }.
  *   POST /_emulator/clock/advance   { "seconds": n } or { "days": n }
  *        Moves time forward; what falls due happens in time order (lifecycle.ts):
  *        `customer.subscription.trial_will_end` three days before a trial ends;
@@ -83,11 +88,15 @@
  *        4242 4242 4242 4242 pays, 4000 0000 0000 0341 is declined, 4000 0027
  *        6000 3184 needs authentication (`invoice.payment_action_required`).
  *        Answers { customer, number }; 402 for a card that cannot be saved.
- *   POST /_emulator/checkout/sessions/:id/complete   { "email"?, "name"?, "card"?, "promotion_code"? }
+ *   POST /_emulator/checkout/sessions/:id/complete   { "email"?, "name"?, "card"?, "promotion_code"?, "payment"? }
  *        Pays a session as the hosted page would (card 4242… by default, with
  *        the promotion code typed in, if given); answers the completed
  *        session, 400 for a code the session refuses, or 402 with the decline
- *        message.
+ *        message. "payment": "pending" pays by a method that settles later,
+ *        as a bank debit does: the session is `complete` with payment_status
+ *        `unpaid`, its subscription `incomplete` with the first invoice open;
+ *        `checkout.session.completed` and `customer.subscription.created` go
+ *        out, no invoice event.
  *   POST /_emulator/customers/:id/stale_reads   { "reads"?: 1, "versions_back"?: 1 }
  *        As Stripe's eventual consistency can: the next `reads` (0–100,
  *        default 1; 0 disarms) subscription lists or retrieves that hold the
@@ -176,6 +185,22 @@ function reset(ctx: EmulatorContext): unknown {
   return { ok: true };
 }
 
+async function startClock(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
+  const body = await readControlBody(event);
+  const now = readWholeNumber(body, "now", { min: 1, max: 32_503_680_000 });
+  if (now === undefined) {
+    throw new StripeApiError(400, 'Give { "now": <unix seconds> }.', { param: "now" });
+  }
+  if (ctx.store.customers.all().length > 0) {
+    throw new StripeApiError(
+      400,
+      "The clock can only be set before the first customer: it never moves back.",
+    );
+  }
+  ctx.store.clockOffsetSeconds = now - Math.floor(Date.now() / 1000);
+  return { now: ctx.store.now(), offset_seconds: ctx.store.clockOffsetSeconds };
+}
+
 async function advance(ctx: EmulatorContext, event: H3Event): Promise<unknown> {
   const body = await readControlBody(event);
   const seconds = Number(body.seconds ?? 0) + Number(body.days ?? 0) * 86_400;
@@ -190,6 +215,12 @@ async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<un
   const session = requireSession(ctx, getRouterParam(event, "id") ?? "");
   const body = await readControlBody(event);
   const number = readText(body, "card") ?? SUCCEEDING_CARD;
+  const payment = readText(body, "payment");
+  if (payment !== undefined && payment !== "pending") {
+    throw new StripeApiError(400, 'payment may only be "pending".', {
+      param: "payment",
+    });
+  }
   const card = { number, expiry: "12 / 99", cvc: "123" };
   const code = checkTypedPromotionCode(ctx, session, readText(body, "promotion_code"));
   if (code && !code.ok) {
@@ -203,6 +234,7 @@ async function completeSession(ctx: EmulatorContext, event: H3Event): Promise<un
     name: readText(body, "name"),
     card: number,
     promotionCode: code?.promotionCode,
+    pendingPayment: payment === "pending",
   });
   return presentSession(ctx, session);
 }
@@ -292,6 +324,7 @@ export function registerControlRoutes(router: Router, ctx: EmulatorContext): voi
     })),
   );
   router.post("/_emulator/clock/advance", control(ctx, advance));
+  router.post("/_emulator/clock/start", control(ctx, startClock));
   router.post("/_emulator/checkout/sessions/:id/complete", control(ctx, completeSession));
   router.post("/_emulator/customers/:id/card", control(ctx, setCustomerCard));
   router.post("/_emulator/customers/:id/stale_reads", control(ctx, setStaleReads));

@@ -56,19 +56,20 @@ export async function startCheckout(
     return { kind: "covered", tierName, until: grant.until };
   }
 
-  const live = await findLiveSubscription(reader.id, db);
-  if (live) {
-    return {
-      kind: "already-subscribed",
-      portalUrl: await createPortalUrl(live.customerId),
-    };
-  }
-
+  // IMPORTANT: the live-subscription check runs in the reader's queue, so a
+  // payment completing in another tab is seen before a second Checkout opens.
   return readerQueue.run(
     reader.id,
-    async () => {
+    async (): Promise<CheckoutStart> => {
+      const subscribed = await alreadySubscribed(reader.id, db);
+      if (subscribed) return subscribed;
+
       const customerId = await ensureStripeCustomer(reader, db);
-      await expireOpenSessions(customerId);
+      // A page paid while it was being closed may have started a subscription.
+      const paidMeanwhile = await expireOpenSessions(customerId);
+      const late = paidMeanwhile ? await alreadySubscribed(reader.id, db) : null;
+      if (late) return late;
+
       const session = await useStripe().checkout.sessions.create(
         checkoutParams(reader.id, customerId, priceId),
       );
@@ -108,25 +109,38 @@ function tierOutranks(
  * the newest can be paid, and the reader's Stripe customer is created once:
  * the second Checkout finds the first one's customer linked.
  */
-const readerQueue = new KeyedQueue("checkout");
+export const readerQueue = new KeyedQueue("checkout");
+
+async function alreadySubscribed(userId: string, db: Db): Promise<CheckoutStart | null> {
+  const live = await findLiveSubscription(userId, db);
+  if (!live) return null;
+  return {
+    kind: "already-subscribed",
+    portalUrl: await createPortalUrl(live.customerId),
+  };
+}
 
 /**
  * Closes the reader's Checkout pages that are still open (another tab, an
- * earlier click), so paying twice cannot start two subscriptions.
+ * earlier click), so paying twice cannot start two subscriptions. True when
+ * a page could not be closed because it was paid or closed a moment ago.
  */
-async function expireOpenSessions(customerId: string): Promise<void> {
+export async function expireOpenSessions(customerId: string): Promise<boolean> {
   const stripe = useStripe();
   const open = await stripe.checkout.sessions
     .list({ customer: customerId, status: "open", limit: 100 })
     .autoPagingToArray({ limit: 1_000 });
+  let settledMeanwhile = false;
   for (const session of open) {
     try {
       await stripe.checkout.sessions.expire(session.id);
     } catch (error) {
       // Paid or expired a moment ago: no longer open, which is all we wanted.
       if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+      settledMeanwhile = true;
     }
   }
+  return settledMeanwhile;
 }
 
 export function checkoutParams(

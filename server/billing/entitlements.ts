@@ -9,6 +9,7 @@ import { isPaidTier } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { type Db, prepared } from "../db/database.ts";
 import { readActiveComplimentary } from "./complimentary.ts";
+import { pastDueGraceDays } from "./grace.ts";
 
 /**
  * What a reader may read right now, computed from the subscriptions stored for
@@ -62,7 +63,7 @@ export function readEntitlement(
 ): ReaderEntitlement {
   const rows = prepared(db, selectSubscriptions).all(userId) as SubscriptionRow[];
 
-  const graceDays = tierwall.billing.pastDueGraceDays;
+  const graceDays = pastDueGraceDays();
   const summaries = rows.map((row) => summarize(row, nowSeconds, graceDays));
   const complimentary = readGrantedTier(db, userId, nowSeconds);
   const tier = resolveReaderTier(
@@ -96,7 +97,7 @@ export function resolveReaderTier(
     tierwall.tiers,
     holdings.subscriptions,
     nowSeconds,
-    tierwall.billing.pastDueGraceDays,
+    pastDueGraceDays(),
     paid,
   );
 }

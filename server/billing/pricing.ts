@@ -11,9 +11,11 @@ import {
 import { useStripe } from "./stripe-client.ts";
 
 /**
- * The pricing catalog, cached in memory. `product.*` and `price.*` webhook events
- * refresh it; the TTL only covers a missed event. When Stripe cannot be reached,
- * a stale catalog is still served rather than no pricing at all.
+ * The pricing catalog and the tier each product grants, cached in memory in
+ * each server process. `product.*` and `price.*` webhook events refresh them in
+ * the process that receives the event; the TTL, the same for both, covers a
+ * missed event and the other processes of a cluster. When Stripe cannot be
+ * reached, a stale catalog is still served rather than no pricing at all.
  */
 
 const ttlMs = 10 * 60_000;
@@ -26,8 +28,11 @@ let generation = 0;
 let inflight: { generation: number; promise: Promise<Catalog> } | null = null;
 let lastMissRefresh = 0;
 
-/** Product id → paid tier id (or null), for products seen in prices or looked up. */
-const productTiers = new Map<string, string | null>();
+/**
+ * Product id → paid tier id (or null), for products seen in prices or looked
+ * up, with when that was read (ms).
+ */
+const productTiers = new Map<string, { tierId: string | null; readAt: number }>();
 
 export type PricingResult = { kind: "ok"; tiers: PricedTier[] } | { kind: "unavailable" };
 
@@ -75,9 +80,13 @@ export async function resolveProductTiers(
   productIds: Iterable<string>,
 ): Promise<Map<string, string | null>> {
   const wanted = [...new Set(productIds)];
-  const missing = wanted.filter((id) => !productTiers.has(id));
+  const now = Date.now();
+  const missing = wanted.filter((id) => {
+    const known = productTiers.get(id);
+    return !known || now - known.readAt >= ttlMs;
+  });
   if (missing.length > 0) await lookUpProducts(missing);
-  return new Map(wanted.map((id) => [id, productTiers.get(id) ?? null]));
+  return new Map(wanted.map((id) => [id, productTiers.get(id)?.tierId ?? null]));
 }
 
 async function loadCatalog(): Promise<Catalog | null> {
@@ -124,8 +133,9 @@ async function fetchCatalog(): Promise<Catalog> {
     .autoPagingToArray({ limit: 10_000 });
 
   const catalog = buildCatalog(prices, tierwall.tiers);
+  const readAt = Date.now();
   for (const [productId, tierId] of catalog.productTiers) {
-    productTiers.set(productId, tierId);
+    productTiers.set(productId, { tierId, readAt });
   }
   return catalog;
 }
@@ -135,11 +145,10 @@ async function lookUpProducts(ids: string[]): Promise<void> {
     .products.list({ ids, limit: 100 })
     .autoPagingToArray({ limit: 10_000 });
 
-  for (const product of found) {
-    productTiers.set(product.id, productTier(product, tierwall.tiers));
-  }
+  const readAt = Date.now();
+  const tiers = new Map(found.map((p) => [p.id, productTier(p, tierwall.tiers)]));
   // A product Stripe no longer returns has been deleted: it grants nothing.
-  for (const id of ids) if (!productTiers.has(id)) productTiers.set(id, null);
+  for (const id of ids) productTiers.set(id, { tierId: tiers.get(id) ?? null, readAt });
 }
 
 function lookupPrice(catalog: Catalog, priceId: string): PriceLookup {

@@ -26,6 +26,12 @@ export interface StoredSubscription {
    * is announced once per invoice, however often Stripe retries it.
    */
   latestInvoiceId?: string;
+  /**
+   * Unix seconds, Stripe's time: when the invoice a `past_due` subscription
+   * owes was created, i.e. when the payment that fell behind was due. Absent
+   * when the latest invoice was not expanded.
+   */
+  latestInvoiceCreated?: number;
 }
 
 /** Looks up the paid tier a product grants, or null. */
@@ -56,9 +62,13 @@ export function mapSubscription(
   };
 }
 
-function latestInvoice(subscription: Stripe.Subscription): { latestInvoiceId?: string } {
+function latestInvoice(
+  subscription: Stripe.Subscription,
+): Pick<StoredSubscription, "latestInvoiceId" | "latestInvoiceCreated"> {
   const invoice = subscription.latest_invoice;
-  return invoice ? { latestInvoiceId: idOf(invoice) } : {};
+  if (!invoice) return {};
+  if (typeof invoice === "string") return { latestInvoiceId: invoice };
+  return { latestInvoiceId: invoice.id, latestInvoiceCreated: invoice.created };
 }
 
 /** The item that grants the highest paid tier; on a tie, the first such item. */
@@ -84,19 +94,22 @@ export function subscriptionProductIds(subscription: Stripe.Subscription): strin
 }
 
 /**
- * When the reader first fell behind on payment. The grace period counts from
- * the first sync that saw `past_due`, so later syncs keep that moment.
+ * When the reader fell behind on payment, as Stripe dates it: the creation of
+ * the invoice a `past_due` subscription owes. The grace period counts from
+ * there, so a webhook that arrives late, or a sync after an outage, gives no
+ * extra days. The earliest moment seen is kept while the subscription stays
+ * past due (a later period's invoice does not restart the grace); without
+ * Stripe's date, the moment of the sync stands in for it.
  */
 export function nextPastDueSince(
   previous: { status: string; pastDueSince: number | null } | undefined,
-  status: string,
+  row: Pick<StoredSubscription, "status" | "latestInvoiceCreated">,
   nowSeconds: number,
 ): number | null {
-  if (status !== "past_due") return null;
-  if (previous?.status === "past_due" && previous.pastDueSince !== null) {
-    return previous.pastDueSince;
-  }
-  return nowSeconds;
+  if (row.status !== "past_due") return null;
+  const reported = row.latestInvoiceCreated ?? nowSeconds;
+  const kept = previous?.status === "past_due" ? previous.pastDueSince : null;
+  return kept === null ? reported : Math.min(kept, reported);
 }
 
 /**

@@ -5,6 +5,7 @@ import { type Db, useDb } from "../db/database.ts";
 import { billingEmails, type StoredState } from "../email/billing-emails.ts";
 import { queueEmail } from "../email/outbox.ts";
 import { logWarn } from "../log.ts";
+import { pastDueGraceDays } from "./grace.ts";
 import { resolveProductTiers } from "./pricing.ts";
 import { KeyedQueue } from "./queue.ts";
 import { useStripe } from "./stripe-client.ts";
@@ -87,7 +88,13 @@ export async function fetchCustomerSnapshot(
   stripe: Stripe = useStripe(),
 ): Promise<CustomerSnapshot> {
   const subscriptions = await stripe.subscriptions
-    .list({ customer: customerId, status: "all", limit: 100 })
+    .list({
+      customer: customerId,
+      status: "all",
+      // The owed invoice's date anchors a past-due grace period.
+      expand: ["data.latest_invoice"],
+      limit: 100,
+    })
     .autoPagingToArray({ limit: 10_000 });
 
   const productTiers = await resolveProductTiers(
@@ -129,7 +136,7 @@ export function applyCustomerSnapshot(
       );
       continue;
     }
-    const pastDueSince = nextPastDueSince(before, row.status, nowSeconds);
+    const pastDueSince = nextPastDueSince(before, row, nowSeconds);
     upsertSubscription(db, userId, row, pastDueSince, nowSeconds);
     queueBillingEmails(db, userId, before, row, pastDueSince, nowSeconds);
     if (before?.status !== row.status) {
@@ -240,7 +247,7 @@ function queueBillingEmails(
   const emails = billingEmails(before, row, {
     to: reader.email,
     tierName: (id) => tierwall.tiers.find((tier) => tier.id === id)?.name ?? id,
-    graceDays: tierwall.billing.pastDueGraceDays,
+    graceDays: pastDueGraceDays(),
     pastDueSince,
   });
   for (const email of emails) queueEmail(db, email, nowSeconds);

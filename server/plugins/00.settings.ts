@@ -1,5 +1,6 @@
 import { defineNitroPlugin } from "nitropack/runtime";
 import { readCheckoutOptions } from "../billing/checkout-options.ts";
+import { pastDueGraceDays } from "../billing/grace.ts";
 import { useStripe } from "../billing/stripe-client.ts";
 import { parseWebhookSecrets } from "../billing/webhook.ts";
 import { useEdgeConfig } from "../edge/config.ts";
@@ -16,6 +17,7 @@ import { logError, logWarn } from "../log.ts";
 export default defineNitroPlugin(() => {
   try {
     readCheckoutOptions();
+    pastDueGraceDays();
     useEdgeConfig();
     checkStripe(process.env);
   } catch (error) {

@@ -171,27 +171,6 @@ describe("renewal", () => {
     expect(failures.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("that fails ends access once the grace period is over, while Stripe still retries", async () => {
-    const reader = await subscribed("core");
-    await billing.emulator.setCard(billing.customerOf(reader), FAILING_CARD);
-    await advanceDays(31);
-    expect((await billing.me(reader)).tier).toBe("core");
-
-    // The grace counts on the server's clock from when it first saw past_due;
-    // the emulator's clock cannot move that one, so the test moves the moment back.
-    const [row] = billing.storedSubscriptions(reader);
-    const db = stack.openDb();
-    db.prepare(
-      "UPDATE subscription SET past_due_since = past_due_since - ? WHERE id = ?",
-    ).run(8 * 86_400, row?.id);
-    db.close();
-
-    const me = await billing.me(reader);
-    expect(me).toMatchObject({ tier: "free", subscription: { status: "past_due" } });
-    expect(me.notice).toContain("plan is paused");
-    expect(await readsFull(reader, corePage)).toBe(false);
-  });
-
   it("that fails is rescued by a new card before the retries run out", async () => {
     const reader = await subscribed("spark");
     const customerId = billing.customerOf(reader);
@@ -217,6 +196,72 @@ describe("renewal", () => {
     expect(me).toMatchObject({ tier: "spark", subscription: { status: "past_due" } });
     expect(me.notice).not.toBeNull();
     expect(recordedTypes()).toContain("invoice.payment_action_required");
+  });
+});
+
+describe("a failed renewal the server learns of late, with a grace of 3 days", () => {
+  const GRACE_DAYS = 3;
+  let late: Stack;
+  let lateBilling: Billing;
+
+  beforeAll(async () => {
+    late = await startStack({
+      env: { TIERWALL_PAST_DUE_GRACE_DAYS: String(GRACE_DAYS) },
+    });
+    lateBilling = billingFor(late);
+    // The emulator's clock starts a month before five days ago, so that the
+    // first renewal falls five days before the server's own now.
+    const renewal = new Date(Date.now() - 5 * 86_400_000);
+    renewal.setUTCMonth(renewal.getUTCMonth() - 1);
+    const start = Math.floor(renewal.getTime() / 1000);
+    await lateBilling.emulator.control("clock/start", { now: start });
+  });
+
+  afterAll(async () => {
+    await late?.stop();
+  });
+
+  it("ends access grace days after the failure in Stripe, not after the webhook", async () => {
+    const reader = await late.signUp();
+    await lateBilling.subscribe(reader, await lateBilling.priceOf("core"));
+    await late.flushWebhooks();
+    expect(await lateBilling.tierOnMe(reader)).toBe("core");
+    const customerId = lateBilling.customerOf(reader);
+    await lateBilling.emulator.setCard(customerId, FAILING_CARD);
+
+    // The renewal fails while the webhook is down; Stripe has not retried yet.
+    const { items } = await lateBilling.stripeSubscription(reader);
+    const periodEnd = items.data[0]?.current_period_end ?? 0;
+    await lateBilling.emulator.hold();
+    const clock = await lateBilling.emulator.now();
+    await lateBilling.emulator.control("clock/advance", {
+      seconds: periodEnd + 3_600 - clock,
+    });
+    const subscription = await late.stripe.subscriptions.retrieve(
+      (await lateBilling.stripeSubscription(reader)).id,
+      { expand: ["latest_invoice"] },
+    );
+    expect(subscription.status).toBe("past_due");
+    const invoice = subscription.latest_invoice as { created: number };
+    const now = Math.floor(Date.now() / 1000);
+    // Over a 3-day grace, within the 7 days the config gives.
+    expect(now - invoice.created).toBeGreaterThan(GRACE_DAYS * 86_400);
+    expect(now - invoice.created).toBeLessThan(7 * 86_400);
+    expect(await lateBilling.tierOnMe(reader)).toBe("core");
+
+    const released = await lateBilling.emulator.release();
+    expect(released.map((delivery) => delivery.status)).toEqual(released.map(() => 200));
+    const [row] = lateBilling.query<{ status: string; past_due_since: number }>(
+      "SELECT status, past_due_since FROM subscription WHERE id = ?",
+      subscription.id,
+    );
+    expect(row).toEqual({ status: "past_due", past_due_since: invoice.created });
+
+    const me = await lateBilling.me(reader);
+    expect(me).toMatchObject({ tier: "free", subscription: { status: "past_due" } });
+    expect(me.notice).toContain("plan is paused");
+    const page = await lateBilling.getAs(corePage.path, reader.cookie);
+    expect(await page.text()).toBe(corePage.teaser);
   });
 });
 

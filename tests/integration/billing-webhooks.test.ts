@@ -82,6 +82,30 @@ async function storedAndStripe(reader: Reader) {
   };
 }
 
+/**
+ * Sends every held delivery and expects each first attempt answered 200, with
+ * no retry behind it (a 500 then a 200 would not do).
+ */
+async function expectFirstAttemptsAnswered200(): Promise<string[]> {
+  await billing.emulator.stopHolding();
+  const released = await billing.emulator.release();
+  expect(released.length).toBeGreaterThan(0);
+  expect(released.map((d) => ({ type: d.type, status: d.status }))).toEqual(
+    released.map((d) => ({ type: d.type, status: 200 })),
+  );
+  await stack.flushWebhooks();
+  const ids = released.map((delivery) => delivery.event_id);
+  const events = (await (await fetch(`${stack.stripeUrl}/_emulator/events`)).json()) as {
+    id: string;
+    deliveries: { attempts: unknown[] }[];
+  }[];
+  const attempts = events
+    .filter((event) => ids.includes(event.id))
+    .flatMap((event) => event.deliveries.map((d) => d.attempts.length));
+  expect(attempts).toEqual(attempts.map(() => 1));
+  return ids;
+}
+
 async function expectInStepWithStripe(reader: Reader): Promise<void> {
   const { stored, stripe } = await storedAndStripe(reader);
   expect(stored).toEqual(stripe);
@@ -327,8 +351,9 @@ describe("a stale read from Stripe after a cancellation", () => {
     // to read it, and that read lags two changes behind, the note and the
     // cancellation: it still shows the subscription active.
     await billing.emulator.staleReads(billing.customerOf(reader), { versions_back: 2 });
+    await billing.emulator.hold();
     await stack.stripe.subscriptions.update(id, { metadata: { note: "refunded" } });
-    await stack.flushWebhooks();
+    await expectFirstAttemptsAnswered200();
 
     // The webhook's read used the stale answer up: this one is fresh.
     expect((await stack.stripe.subscriptions.retrieve(id)).status).toBe("canceled");
@@ -351,6 +376,106 @@ describe("a stale read from Stripe after a cancellation", () => {
     });
     const page = await billing.getAs(corePage.path, reader.cookie);
     expect(await page.text()).toBe(corePage.teaser);
+  });
+});
+
+describe("an older event delivered for the first time after the cancellation", () => {
+  it("is answered 200 and, though Stripe's read lags behind, leaves the subscription ended", async () => {
+    const reader = await stack.signUp();
+    await billing.subscribe(reader, await billing.priceOf("spark"));
+    await stack.flushWebhooks();
+    const { id } = await billing.stripeSubscription(reader);
+
+    await billing.emulator.hold();
+    await stack.stripe.subscriptions.update(id, { metadata: { note: "gift" } });
+    const [older] = await billing.emulator.held();
+    if (!older) throw new Error("The update sent no event");
+    await stack.stripe.subscriptions.cancel(id);
+    const later = (await billing.emulator.held()).filter(
+      (delivery) => delivery.event_id !== older.event_id,
+    );
+    expect(later.map((delivery) => delivery.type)).toContain(
+      "customer.subscription.deleted",
+    );
+
+    const ended = await billing.emulator.release({
+      event_ids: later.map((delivery) => delivery.event_id),
+    });
+    expect(ended.map((delivery) => delivery.status)).toEqual(later.map(() => 200));
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "canceled" },
+    ]);
+
+    // The older event's read answers as of two changes back: active, before
+    // the note and the cancellation.
+    await billing.emulator.staleReads(billing.customerOf(reader), { versions_back: 2 });
+    const late = await billing.emulator.release({ event_ids: [older.event_id] });
+    expect(late.map((delivery) => delivery.status)).toEqual([200]);
+
+    expect(isRecorded(older.event_id)).toBe(true);
+    expect(stack.server.output()).toContain(
+      `subscription ${id} is stored canceled; Stripe answered active`,
+    );
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { id, status: "canceled", tier: "spark" },
+    ]);
+    expect(await billing.me(reader)).toMatchObject({
+      tier: "free",
+      subscription: { status: "canceled" },
+    });
+  });
+});
+
+describe("a failure inside the webhook's write, after Stripe answered", () => {
+  it("answers 5xx and keeps neither the event id nor the rows; once fixed, a redelivery applies it once", async () => {
+    const reader = await stack.signUp();
+    await billing.postJson(
+      "/api/billing/checkout",
+      { price: await billing.priceOf("core") },
+      reader.cookie,
+    );
+    await stack.flushWebhooks();
+
+    const db = stack.openDb();
+    try {
+      db.exec(`CREATE TRIGGER refuse_subscription BEFORE INSERT ON subscription
+               BEGIN SELECT RAISE(ABORT, 'disk full'); END;`);
+      await billing.emulator.hold();
+      await stack.stripe.subscriptions.create({
+        customer: billing.customerOf(reader),
+        items: [{ price: await billing.priceOf("core") }],
+      });
+      await billing.emulator.stopHolding();
+      const released = await billing.emulator.release();
+      expect(released.length).toBeGreaterThan(0);
+      for (const delivery of released) expect(delivery.status).toBe(500);
+      // Stripe's retries meet the same failure until they run out.
+      await stack.flushWebhooks();
+      for (const delivery of released) expect(isRecorded(delivery.event_id)).toBe(false);
+      expect(billing.storedSubscriptions(reader)).toEqual([]);
+      expect(await billing.tierOnMe(reader)).toBe("free");
+
+      db.exec("DROP TRIGGER refuse_subscription");
+      const ids = [...new Set(released.map((delivery) => delivery.event_id))];
+      for (const eventId of ids) {
+        const answers = await billing.emulator.redeliver(eventId);
+        expect(answers.map((answer) => answer.status)).toEqual([200]);
+      }
+
+      for (const eventId of ids) {
+        expect(
+          billing.query("SELECT id FROM stripe_event WHERE id = ?", eventId),
+        ).toHaveLength(1);
+      }
+      expect(billing.storedSubscriptions(reader)).toMatchObject([
+        { status: "active", tier: "core" },
+      ]);
+      expect(await billing.tierOnMe(reader)).toBe("core");
+      await expectInStepWithStripe(reader);
+    } finally {
+      db.exec("DROP TRIGGER IF EXISTS refuse_subscription");
+      db.close();
+    }
   });
 });
 
@@ -379,24 +504,96 @@ describe("a Stripe outage while an event is applied", () => {
   });
 });
 
+describe("an event type the webhook does not listen to", () => {
+  it("customer.updated about a reader whose rows are stale: 200 and no sync, until a listened-to event comes", async () => {
+    const reader = await stack.signUp();
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    await stack.flushWebhooks();
+
+    // The cancellation's events are lost: the stored rows fall behind Stripe.
+    await billing.emulator.hold();
+    await billing.inPortal(reader, "cancel");
+    const lost = await billing.emulator.held();
+    await billing.emulator.drop();
+    await billing.emulator.stopHolding();
+    const stale = billing.storedSubscriptions(reader);
+    expect(stale).toMatchObject([{ status: "active", cancel_at_period_end: 0 }]);
+    expect((await billing.stripeSubscription(reader)).cancel_at_period_end).toBe(true);
+
+    const customerId = billing.customerOf(reader);
+    await stack.stripe.customers.update(customerId, { metadata: { note: "vip" } });
+    const updates = await stack.stripe.events.list({
+      type: "customer.updated",
+      limit: 10,
+    });
+    const update = updates.data.find(
+      (event) => (event.data.object as { id: string }).id === customerId,
+    );
+    if (!update) throw new Error("The customer's update recorded no event");
+    const payload = JSON.stringify(update);
+
+    const answer = await billing.postWebhook(payload, billing.sign(payload));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ received: true, ignored: true });
+    expect(isRecorded(update.id)).toBe(false);
+    expect(billing.storedSubscriptions(reader)).toEqual(stale);
+    expect((await billing.me(reader)).subscription?.cancelAtPeriodEnd).toBe(false);
+
+    const listened = lost.find((d) => d.type === "customer.subscription.updated");
+    const answers = await billing.emulator.redeliver(listened?.event_id ?? "");
+    expect(answers.map((a) => a.status)).toEqual([200]);
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "active", cancel_at_period_end: 1 },
+    ]);
+    await expectInStepWithStripe(reader);
+  });
+});
+
+describe("a product event", () => {
+  it("product.updated moving a product off its tier changes /api/pricing at once, and back", async () => {
+    const before = await billing.pricing();
+    expect(before.tiers.map((tier) => tier.id)).toContain("lightning");
+    const lightningPrice = await billing.priceOf("lightning");
+    const price = await stack.stripe.prices.retrieve(lightningPrice);
+    const productId = String(price.product);
+
+    await billing.emulator.hold();
+    try {
+      await stack.stripe.products.update(productId, { metadata: { tier: "" } });
+      const held = await billing.emulator.held();
+      expect(held.map((delivery) => delivery.type)).toEqual(["product.updated"]);
+      // Until the event arrives the cached catalog still shows the tier.
+      expect((await billing.pricing()).tiers.map((tier) => tier.id)).toContain(
+        "lightning",
+      );
+
+      const released = await billing.emulator.release();
+      expect(released.map((delivery) => delivery.status)).toEqual([200]);
+      expect(isRecorded(released[0]?.event_id ?? "")).toBe(true);
+      expect((await billing.pricing()).tiers.map((tier) => tier.id)).toEqual([
+        "spark",
+        "core",
+      ]);
+    } finally {
+      await billing.emulator.stopHolding();
+      await stack.stripe.products.update(productId, { metadata: { tier: "lightning" } });
+      await stack.flushWebhooks();
+    }
+    expect(await billing.pricing()).toEqual(before);
+  });
+});
+
 describe("events the webhook has nothing to do with", () => {
   it("a customer that belongs to no reader: 200 and nothing stored", async () => {
+    await billing.emulator.hold();
     const stranger = await stack.stripe.customers.create({ email: "x@example.com" });
     await stack.stripe.subscriptions.create({
       customer: stranger.id,
       items: [{ price: await billing.priceOf("core") }],
       trial_period_days: 7,
     });
-    await stack.flushWebhooks();
 
-    const events = (await (
-      await fetch(`${stack.stripeUrl}/_emulator/events`)
-    ).json()) as {
-      object_id: string;
-      deliveries: { state: string }[];
-    }[];
-    const deliveries = events.flatMap((event) => event.deliveries);
-    expect(deliveries.filter((d) => d.state === "failed")).toEqual([]);
+    await expectFirstAttemptsAnswered200();
     expect(
       billing.query("SELECT id FROM subscription WHERE customer_id = ?", stranger.id),
     ).toEqual([]);
@@ -417,14 +614,45 @@ describe("events the webhook has nothing to do with", () => {
       recurring: { interval: "month" },
     });
 
+    await billing.emulator.hold();
     await stack.stripe.subscriptions.create({
       customer: billing.customerOf(reader),
       items: [{ price: price.id }],
     });
-    await stack.flushWebhooks();
 
+    await expectFirstAttemptsAnswered200();
     expect(billing.storedSubscriptions(reader)).toEqual([]);
     expect(await billing.tierOnMe(reader)).toBe("free");
+  });
+
+  it("a subscription that mixes a product of no tier with a tier's price grants that tier", async () => {
+    const reader = await stack.signUp();
+    await billing.postJson(
+      "/api/billing/checkout",
+      { price: await billing.priceOf("spark") },
+      reader.cookie,
+    );
+    const product = await stack.stripe.products.create({ name: "Tote bag" });
+    const tote = await stack.stripe.prices.create({
+      product: product.id,
+      currency: "usd",
+      unit_amount: 2_500,
+      recurring: { interval: "month" },
+    });
+    const spark = await billing.priceOf("spark");
+    await stack.flushWebhooks();
+
+    await billing.emulator.hold();
+    await stack.stripe.subscriptions.create({
+      customer: billing.customerOf(reader),
+      items: [{ price: tote.id }, { price: spark }],
+    });
+
+    await expectFirstAttemptsAnswered200();
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "active", tier: "spark", price_id: spark },
+    ]);
+    expect(await billing.tierOnMe(reader)).toBe("spark");
   });
 
   it("a subscription with several items grants the highest tier among them", async () => {
@@ -435,15 +663,18 @@ describe("events the webhook has nothing to do with", () => {
       reader.cookie,
     );
 
+    const items = [
+      { price: await billing.priceOf("spark") },
+      { price: await billing.priceOf("lightning") },
+      { price: await billing.priceOf("core") },
+    ];
+    await billing.emulator.hold();
     await stack.stripe.subscriptions.create({
       customer: billing.customerOf(reader),
-      items: [
-        { price: await billing.priceOf("spark") },
-        { price: await billing.priceOf("lightning") },
-        { price: await billing.priceOf("core") },
-      ],
+      items,
     });
-    await stack.flushWebhooks();
+
+    await expectFirstAttemptsAnswered200();
 
     expect(billing.storedSubscriptions(reader)).toMatchObject([
       { status: "active", tier: "lightning" },

@@ -409,6 +409,63 @@ describe("a Checkout that was never paid", () => {
   });
 });
 
+describe("a Checkout that is complete but not paid yet (a bank debit still settling)", () => {
+  it("grants nothing on the success URL, answered as incomplete, and leaves the reader free to check out again", async () => {
+    const reader = await stack.signUp();
+    const price = await billing.priceOf("core");
+    const started = await billing.postJson(
+      "/api/billing/checkout",
+      { price },
+      reader.cookie,
+    );
+    expect(started.status).toBe(200);
+    const { url } = (await started.json()) as { url: string };
+    const sessionId = new URL(url).pathname.split("/").pop() ?? "";
+
+    await billing.emulator.hold();
+    const completed = await billing.emulator.control<{
+      status: string;
+      payment_status: string;
+    }>(`checkout/sessions/${sessionId}/complete`, { payment: "pending" });
+    expect(completed).toMatchObject({ status: "complete", payment_status: "unpaid" });
+
+    const successPath = `/api/billing/success?session_id=${sessionId}`;
+    const form = await billing.getAs(successPath, reader.cookie);
+    expect(form.status).toBe(303);
+    expect(form.headers.get("location")).toBe("/account/?checkout=incomplete");
+    const json = await billing.getAs(successPath, reader.cookie, true);
+    expect(json.status).toBe(200);
+    expect(await json.json()).toMatchObject({
+      checkout: "incomplete",
+      location: "/account/?checkout=incomplete",
+    });
+    expect(billing.storedSubscriptions(reader)).toEqual([]);
+    expect(await billing.tierOnMe(reader)).toBe("free");
+
+    await billing.emulator.stopHolding();
+    const released = await billing.emulator.release();
+    expect(released.map((d) => d.type)).toEqual([
+      "checkout.session.completed",
+      "customer.subscription.created",
+    ]);
+    expect(released.map((d) => d.status)).toEqual([200, 200]);
+    expect(billing.storedSubscriptions(reader)).toMatchObject([
+      { status: "incomplete", tier: "core" },
+    ]);
+    expect(await billing.tierOnMe(reader)).toBe("free");
+
+    // The portal cannot finish an incomplete first payment: no 409 to it.
+    const again = await billing.postJson(
+      "/api/billing/checkout",
+      { price },
+      reader.cookie,
+    );
+    expect(again.status).toBe(200);
+    const next = (await again.json()) as { url: string };
+    expect(next.url.startsWith(stack.stripeUrl)).toBe(true);
+  });
+});
+
 describe("POST /api/stripe/webhook", () => {
   it("answers 200 to an event type it does not listen to, and records nothing", async () => {
     const payload = JSON.stringify({

@@ -29,6 +29,7 @@ describe("the server's start", () => {
   it.each([
     ["TIERWALL_TRIAL_DAYS", "two weeks"],
     ["TIERWALL_ALLOW_PROMOTION_CODES", "sometimes"],
+    ["TIERWALL_PAST_DUE_GRACE_DAYS", "a week"],
     ["EDGE_COOKIE_TTL_SECONDS", "5"],
     ["STRIPE_API_BASE", "localhost:12111"],
   ])("refuses %s=%s with a line naming it", async (name, value) => {

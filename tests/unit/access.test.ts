@@ -100,9 +100,13 @@ describe("resolveEffectiveTier", () => {
     expect(resolveEffectiveTier(tiers, [], now, 7, expired)).toBe("free");
   });
 
-  it("treats past_due as live for a second checkout", () => {
-    expect(isLiveStatus("past_due")).toBe(true);
-    expect(isLiveStatus("canceled")).toBe(false);
+  it("counts as live for a second checkout what the portal can bring back, not an incomplete first payment", () => {
+    for (const status of ["active", "trialing", "past_due", "unpaid", "paused"]) {
+      expect({ status, live: isLiveStatus(status) }).toEqual({ status, live: true });
+    }
+    for (const status of ["incomplete", "incomplete_expired", "canceled"]) {
+      expect({ status, live: isLiveStatus(status) }).toEqual({ status, live: false });
+    }
   });
 });
 

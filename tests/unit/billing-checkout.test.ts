@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkoutParams, isPaidFor } from "../../server/billing/checkout.ts";
 import { readCheckoutOptions } from "../../server/billing/checkout-options.ts";
+import { readPastDueGraceDays } from "../../server/billing/grace.ts";
 
 /** A Checkout Session holding only the fields the return from Checkout reads. */
 function session(
@@ -76,6 +77,25 @@ describe("readCheckoutOptions", () => {
     expect(() =>
       readCheckoutOptions(billing, { TIERWALL_ALLOW_PROMOTION_CODES: "yes" }),
     ).toThrow(/TIERWALL_ALLOW_PROMOTION_CODES must be true or false/);
+  });
+});
+
+describe("readPastDueGraceDays", () => {
+  const billing = { trialDays: 0, allowPromotionCodes: false, pastDueGraceDays: 7 };
+
+  it("takes the config's grace unless TIERWALL_PAST_DUE_GRACE_DAYS overrides it", () => {
+    expect(readPastDueGraceDays(billing, {})).toBe(7);
+    expect(readPastDueGraceDays(billing, { TIERWALL_PAST_DUE_GRACE_DAYS: " " })).toBe(7);
+    expect(readPastDueGraceDays(billing, { TIERWALL_PAST_DUE_GRACE_DAYS: "3" })).toBe(3);
+    expect(readPastDueGraceDays(billing, { TIERWALL_PAST_DUE_GRACE_DAYS: "0" })).toBe(0);
+  });
+
+  it("refuses values it cannot read, naming the variable", () => {
+    for (const days of ["a week", "-1", "2.5", "61"]) {
+      expect(() =>
+        readPastDueGraceDays(billing, { TIERWALL_PAST_DUE_GRACE_DAYS: days }),
+      ).toThrow(/TIERWALL_PAST_DUE_GRACE_DAYS must be a whole number of days/);
+    }
   });
 });
 

@@ -134,22 +134,33 @@ describe("a Stripe subscription as a stored row", () => {
 
 describe("when a reader fell behind on payment", () => {
   const now = 1_800_000_000;
+  const owed = now - 2 * 86_400;
 
-  it("starts counting when a subscription is first seen past due", () => {
-    expect(nextPastDueSince(undefined, "past_due", now)).toBe(now);
-    expect(
-      nextPastDueSince({ status: "active", pastDueSince: null }, "past_due", now),
-    ).toBe(now);
+  it("counts from the owed invoice's creation in Stripe, however late the sync", () => {
+    const row = { status: "past_due", latestInvoiceCreated: owed };
+    expect(nextPastDueSince(undefined, row, now)).toBe(owed);
+    expect(nextPastDueSince({ status: "active", pastDueSince: null }, row, now)).toBe(
+      owed,
+    );
   });
 
-  it("keeps the first moment while it stays past due", () => {
+  it("counts from the sync when Stripe's date is not at hand", () => {
+    expect(nextPastDueSince(undefined, { status: "past_due" }, now)).toBe(now);
+  });
+
+  it("keeps the earliest moment while it stays past due", () => {
     const previous = { status: "past_due", pastDueSince: now - 3 * 86_400 };
-    expect(nextPastDueSince(previous, "past_due", now)).toBe(now - 3 * 86_400);
+    const laterInvoice = { status: "past_due", latestInvoiceCreated: now - 86_400 };
+    expect(nextPastDueSince(previous, laterInvoice, now)).toBe(now - 3 * 86_400);
+    const seenLate = { status: "past_due", pastDueSince: now };
+    expect(
+      nextPastDueSince(seenLate, { status: "past_due", latestInvoiceCreated: owed }, now),
+    ).toBe(owed);
   });
 
   it("clears it once the subscription leaves past due", () => {
     const previous = { status: "past_due", pastDueSince: now - 86_400 };
-    expect(nextPastDueSince(previous, "active", now)).toBeNull();
-    expect(nextPastDueSince(previous, "canceled", now)).toBeNull();
+    expect(nextPastDueSince(previous, { status: "active" }, now)).toBeNull();
+    expect(nextPastDueSince(previous, { status: "canceled" }, now)).toBeNull();
   });
 });
