@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type Stripe from "stripe";
 import { isTerminalStatus } from "../../lib/access.ts";
+import { expireOpenSessions, readerQueue } from "../billing/checkout.ts";
 import { isStripeNotFound, isStripeUnreachable } from "../billing/failures.ts";
 import { useStripe } from "../billing/stripe-client.ts";
 import type { Db } from "../db/database.ts";
@@ -11,8 +12,9 @@ import type { Reader } from "./types.ts";
 
 /**
  * Deleting an account. Stripe would go on charging a reader whose account is
- * gone, so every subscription still running is canceled in Stripe first; only
- * when all of those calls succeed is the reader deleted, with their sessions,
+ * gone, so their Checkout pages still open are closed and every subscription
+ * still running is canceled in Stripe first; only when all of those calls
+ * succeed is the reader deleted, with their sessions,
  * stored subscriptions, grants, feed address and links (the foreign keys
  * cascade), and every email Tierwall holds for them. If a cancellation fails,
  * nothing is deleted; the subscriptions canceled before it stay canceled, and
@@ -45,12 +47,27 @@ export async function deleteAccount(
   const check = await checkCurrentPassword(db, reader, password, client, nowSeconds);
   if (!check.ok) return refusal(check);
 
-  const canceled = await cancelEverySubscription(stripe, customersOf(db, reader.id));
+  // IMPORTANT: in the queue that starts the reader's Checkouts, in every
+  // process: a Checkout being started finishes first, so its page is among
+  // those closed, and one asked for later finds no reader.
+  return readerQueue.run(
+    reader.id,
+    () => closeBillingAndDelete(db, reader.id, stripe),
+    db,
+  );
+}
+
+async function closeBillingAndDelete(
+  db: Db,
+  readerId: string,
+  stripe: () => Stripe,
+): Promise<DeletionOutcome> {
+  const canceled = await cancelEverySubscription(stripe, customersOf(db, readerId));
   if (!canceled.ok) {
     const { refusal: refused, error } = canceled;
     logError(
       "billing",
-      `reader ${reader.id}'s account was not deleted: a Stripe call failed ` +
+      `reader ${readerId}'s account was not deleted: a Stripe call failed ` +
         `(${refused.canceled} of ${refused.live} subscriptions canceled)`,
       error,
     );
@@ -58,12 +75,12 @@ export async function deleteAccount(
   }
 
   db.transaction(() => {
-    forgetReaderEmails(db, reader.id);
-    db.prepare("DELETE FROM user WHERE id = ?").run(reader.id);
+    forgetReaderEmails(db, readerId);
+    db.prepare("DELETE FROM user WHERE id = ?").run(readerId);
   }).immediate();
   logInfo(
     "auth",
-    `reader ${reader.id} deleted their account (${canceled.count} canceled)`,
+    `reader ${readerId} deleted their account (${canceled.count} canceled)`,
   );
   return { ok: true, canceled: canceled.count };
 }
@@ -73,8 +90,10 @@ type Cancellation =
   | { ok: false; refusal: BillingRefusal; error: unknown };
 
 /**
- * Lists the live subscriptions of every customer first, then cancels them
- * one by one, so that a failure can say how many were canceled of how many.
+ * Closes every customer's open Checkout pages, so that none can start a
+ * subscription after the list below is taken; then lists the live
+ * subscriptions of every customer, and cancels them one by one, so that a
+ * failure can say how many were canceled of how many.
  */
 async function cancelEverySubscription(
   stripe: () => Stripe,
@@ -83,6 +102,7 @@ async function cancelEverySubscription(
   const live: string[] = [];
   let canceled = 0;
   try {
+    for (const customerId of customerIds) await expireOpenSessions(customerId);
     for (const customerId of customerIds) {
       live.push(...(await listLiveSubscriptions(stripe(), customerId)));
     }

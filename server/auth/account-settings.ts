@@ -4,7 +4,7 @@ import { useStripe } from "../billing/stripe-client.ts";
 import type { Db } from "../db/database.ts";
 import { logError, logInfo } from "../log.ts";
 import { checkCurrentPassword, type SignInResult } from "./accounts.ts";
-import { sendEmailChangeLink } from "./email-links.ts";
+import { dropEmailedLinks, sendEmailChangeLink } from "./email-links.ts";
 import { hashPassword } from "./password.ts";
 import {
   takeRateLimitHits,
@@ -12,7 +12,6 @@ import {
   verificationEmailsPerClient,
 } from "./rate-limit.ts";
 import { deleteReaderSessions } from "./sessions.ts";
-import { invalidateTokens } from "./tokens.ts";
 import type { Reader } from "./types.ts";
 
 /**
@@ -27,8 +26,9 @@ export type SettingsOutcome =
   | { ok: false; reason: "rate-limited"; retryAfterSeconds: number };
 
 /**
- * Sets a new password and ends every session of the reader; the caller signs
- * this browser in again with a new session id, so only it stays signed in.
+ * Sets a new password, ends every session of the reader and makes every link
+ * they were emailed dead; the caller signs this browser in again with a new
+ * session id, so only it stays signed in.
  */
 export async function changePassword(
   db: Db,
@@ -53,7 +53,7 @@ export async function changePassword(
       reader.id,
     );
     deleteReaderSessions(db, reader.id);
-    invalidateTokens(db, reader.id, ["sign-in", "password-reset"]);
+    dropEmailedLinks(db, reader.id);
   }).immediate();
 
   logInfo("auth", `reader ${reader.id} changed their password`);

@@ -1,7 +1,12 @@
 import { siteUrl } from "../billing/site-url.ts";
 import type { Db } from "../db/database.ts";
 import { queueEmail } from "../email/outbox.ts";
-import { type IssuedToken, issueToken, type TokenLookup } from "./tokens.ts";
+import {
+  type IssuedToken,
+  invalidateTokens,
+  issueToken,
+  type TokenLookup,
+} from "./tokens.ts";
 
 /**
  * The links Tierwall emails to readers. Each function issues a token and
@@ -122,6 +127,23 @@ export function sendWelcome(db: Db, reader: LinkReader, nowSeconds: number): voi
     },
     nowSeconds,
   );
+}
+
+/**
+ * Makes every unused link the reader was emailed dead, whatever it was for,
+ * and drops the emails still waiting to carry one. A new password runs it: a
+ * link asked for with the old one (a move to another mailbox, above all) must
+ * not outlive it. Run it in the transaction that sets the password.
+ */
+export function dropEmailedLinks(db: Db, readerId: string): void {
+  db.prepare(
+    `DELETE FROM outbox
+      WHERE status = 'pending'
+        AND idempotency_key IN (
+              SELECT purpose || ':' || id FROM auth_token
+               WHERE user_id = ? AND used_at IS NULL)`,
+  ).run(readerId);
+  invalidateTokens(db, readerId);
 }
 
 export interface LinkRefusal {

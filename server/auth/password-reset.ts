@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.ts";
 import { logInfo } from "../log.ts";
 import { findReaderById } from "./accounts.ts";
-import { sendPasswordResetLink } from "./email-links.ts";
+import { dropEmailedLinks, sendPasswordResetLink } from "./email-links.ts";
 import { type LinkRequestOutcome, requestLinkByAddress } from "./link-requests.ts";
 import { hashPassword } from "./password.ts";
 import {
@@ -12,14 +12,16 @@ import {
 } from "./rate-limit.ts";
 import { deleteReaderSessions } from "./sessions.ts";
 import type { LinkUseOutcome } from "./sign-in-links.ts";
-import { consumeToken, findToken, invalidateTokens } from "./tokens.ts";
+import { consumeToken, findToken } from "./tokens.ts";
 import { markEmailVerified } from "./verification.ts";
 
 /**
  * Forgotten passwords. Asking for a reset answers the same whether or not the
  * address has an account; the emailed link works once, within an hour. Setting
- * the new password ends every session the reader has, wherever it is open: if
- * someone else knew the old password, they are out.
+ * the new password ends every session the reader has, wherever it is open, and
+ * makes every other link the reader was emailed dead: if someone else knew the
+ * old password, they are out, and a link they asked for with it (a move of the
+ * account to their mailbox) no longer works.
  */
 
 export function requestPasswordReset(
@@ -69,7 +71,7 @@ export async function completePasswordReset(
         userId,
       );
       deleteReaderSessions(db, userId);
-      invalidateTokens(db, userId, ["sign-in", "password-reset"]);
+      dropEmailedLinks(db, userId);
       markEmailVerified(db, userId, nowSeconds);
       return { ok: true, readerId: userId };
     })

@@ -52,6 +52,8 @@ export interface OutboxRow {
   data: string;
   /** Attempts started before this one. */
   attempts: number;
+  /** Unix seconds when it was queued: no attempt can come before. */
+  created_at: number;
   next_attempt_at: number;
   /** The subject and bodies sent at the first attempt, as JSON; null before it. */
   rendered: string | null;
@@ -60,8 +62,8 @@ export interface OutboxRow {
 export function listDueEmails(db: Db, nowSeconds: number, limit: number): OutboxRow[] {
   return db
     .prepare(
-      `SELECT id, idempotency_key, to_address, template, data, attempts, next_attempt_at,
-              rendered
+      `SELECT id, idempotency_key, to_address, template, data, attempts, created_at,
+              next_attempt_at, rendered
          FROM outbox
         WHERE status = 'pending' AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id

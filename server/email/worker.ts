@@ -23,9 +23,10 @@ import {
  * key, so a retry after a crash or a timeout never reaches the reader twice. A
  * row counts as sent only when Resend answers with an email id. Anything else
  * is retried with exponential backoff and jitter, no sooner than a
- * `Retry-After` asks, until the policy's last attempt; then the row is marked
- * failed. An answer that no retry can change (a payload Resend refuses as
- * invalid) is given up at once.
+ * `Retry-After` asks, until the policy's last attempt or the key's horizon
+ * (KEY_HORIZON_SECONDS), whichever comes first; then the row is marked failed.
+ * An answer that no retry can change (a payload Resend refuses as invalid) is
+ * given up at once.
  */
 
 export interface DeliveryPolicy {
@@ -45,6 +46,15 @@ export const defaultDeliveryPolicy: DeliveryPolicy = {
   maxDelaySeconds: 3600,
   sendTimeoutMs: 30_000,
 };
+
+/**
+ * How long after an email was queued it may still be tried. Resend keeps an
+ * idempotency key for 24 hours from the first request that carries it, and
+ * that request comes no sooner than the queuing; the hour left over covers a
+ * send under way and clocks that disagree. A retry after it could reach the
+ * reader a second time, so none is made: the email is marked failed instead.
+ */
+export const KEY_HORIZON_SECONDS = 23 * 60 * 60;
 
 /** The longest Retry-After honoured as given; a longer one is cut to a day. */
 const MAX_RETRY_AFTER_SECONDS = 86_400;
@@ -228,9 +238,18 @@ async function deliverEmail(
 ): Promise<boolean> {
   const policy = options.policy ?? defaultDeliveryPolicy;
   const attempt = row.attempts + 1;
+  const label = `${row.template} #${row.id} to ${maskEmail(row.to_address)}`;
+  const horizon = row.created_at + KEY_HORIZON_SECONDS;
+
+  // A row tried before comes back after its horizon when the server was down
+  // meanwhile, or its last attempt's lease ran out late.
+  if (row.attempts > 0 && startedAt >= horizon) {
+    giveUpAfterHorizon(options.db, row.id, `${label} after ${row.attempts} attempts`);
+    return false;
+  }
+
   const outcome = await sendRow(options, row, policy);
   const answeredAt = Math.max(startedAt, Math.ceil(options.clock?.() ?? startedAt));
-  const label = `${row.template} #${row.id} to ${maskEmail(row.to_address)}`;
 
   if (outcome.ok) {
     markEmailSent(options.db, row.id, outcome.id, answeredAt);
@@ -246,6 +265,11 @@ async function deliverEmail(
   }
 
   const delay = nextDelaySeconds(attempt, outcome.retryAfterSeconds, policy, options);
+  if (answeredAt + delay >= horizon) {
+    const tried = `${label} after ${attempt} attempts`;
+    giveUpAfterHorizon(options.db, row.id, tried, outcome.error);
+    return false;
+  }
   markEmailFailed(options.db, row.id, outcome.error, answeredAt + delay);
   logWarn(
     "email",
@@ -253,6 +277,18 @@ async function deliverEmail(
       `next in ${delay}s`,
   );
   return false;
+}
+
+/**
+ * Marks a row failed because its next attempt would come after Resend may
+ * have forgotten its key, keeping the last error Resend gave, if any.
+ */
+function giveUpAfterHorizon(db: Db, id: number, tried: string, lastError?: string): void {
+  const hours = KEY_HORIZON_SECONDS / 3600;
+  const why = `no retry ${hours} hours or more after it was queued, as Resend may have forgotten its key by then`;
+  const error = lastError ? `${lastError}; ${why}` : why;
+  markEmailFailed(db, id, error, null);
+  logError("email", `gave up on ${tried}: ${error}`);
 }
 
 type SendOutcome =

@@ -290,6 +290,23 @@ describe("Resend emulator faults", () => {
     ]);
   });
 
+  test("a missing-id answer is a 200 without the id, and a retry with its key gets the id", async () => {
+    await control("POST", "faults", { kind: "missing_id", count: 1 });
+
+    const unconfirmed = await resend.emails.send(letter, { idempotencyKey: "no-id-1" });
+    expect(unconfirmed.error).toBeNull();
+    expect(unconfirmed.data).toEqual({});
+
+    const retried = await resend.emails.send(letter, { idempotencyKey: "no-id-1" });
+    expect(retried.data?.id).toBeTruthy();
+    expect(emulator.emails().map((email) => email.id)).toEqual([retried.data?.id]);
+    const log = await attempts();
+    expect(log.attempts.map((a) => [a.status, a.fault, a.replayed])).toEqual([
+      [200, "missing_id", false],
+      [200, null, true],
+    ]);
+  });
+
   test("a slow answer comes after the delay", async () => {
     await control("POST", "faults", { kind: "slow", delay_ms: 300 });
 

@@ -12,6 +12,17 @@ export async function payOnCheckoutPage(
   checkoutUrl: string,
   cardNumber = "4242 4242 4242 4242",
 ): Promise<Response> {
+  return (await openCheckoutPage(checkoutUrl, cardNumber)).submit();
+}
+
+/**
+ * Loads the hosted page and fills its form, as a tab left open holds it;
+ * `submit` posts it whenever the test says, unfollowed.
+ */
+export async function openCheckoutPage(
+  checkoutUrl: string,
+  cardNumber = "4242 4242 4242 4242",
+): Promise<{ submit(): Promise<Response> }> {
   const page = await fetch(checkoutUrl);
   const html = await page.text();
   const form = parseForm(html, checkoutUrl);
@@ -24,12 +35,14 @@ export async function payOnCheckoutPage(
     else if (/name/i.test(name) && !form.fields[name]) form.fields[name] = "Test Reader";
   }
 
-  return fetch(form.action, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(form.fields),
-  });
+  const submit = (): Promise<Response> =>
+    fetch(form.action, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form.fields),
+    });
+  return { submit };
 }
 
 /** The first POST form of a page, with its action resolved and its input values. */

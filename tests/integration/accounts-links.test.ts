@@ -10,6 +10,8 @@ import {
   PASSWORD,
   setCookieNamed,
 } from "../helpers/accounts.ts";
+import { billingFor } from "../helpers/billing.ts";
+import { gatedPage } from "../helpers/site.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -69,6 +71,31 @@ describe("confirming the address", () => {
     expect(again.status).toBe(410);
     expect(await messageOf(again)).toMatch(/already been used/);
     expect(accounts.queued(reader.email, "welcome")).toHaveLength(1);
+  });
+
+  it("is not needed to pay and read: an unconfirmed reader subscribes and reads their tier", async () => {
+    const billing = billingFor(stack);
+    const reader = await accounts.signUp();
+    expect(await accounts.me(reader.cookie)).toMatchObject({ emailVerified: false });
+
+    // billing.subscribe starts Checkout (a 303 to Stripe's hosted page) and pays.
+    await billing.subscribe(reader, await billing.priceOf("core"));
+    await stack.flushWebhooks();
+    const page = gatedPage(stack.distDir, "core");
+    const read = await billing.getAs(page.path, reader.cookie);
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe(page.full);
+    expect(await accounts.me(reader.cookie)).toMatchObject({
+      tier: "core",
+      emailVerified: false,
+    });
+
+    const link = await accounts.emailedLink(reader.email, "verify-email");
+    expect((await accounts.followLink(link)).status).toBe(303);
+    expect(await accounts.me(reader.cookie)).toMatchObject({
+      tier: "core",
+      emailVerified: true,
+    });
   });
 
   it("is not used up by opening the page, as a mail scanner does", async () => {
@@ -342,6 +369,69 @@ describe("resetting a password", () => {
     expect(thiefSignIn.status).toBe(401);
   });
 
+  it("makes a change-email link asked for before it dead, and the address stays", async () => {
+    const reader = await accounts.signUp();
+    // Someone who knew the old password asks to move the account to their mailbox.
+    const theirs = newAddress("intruder");
+    const asked = await accounts.postJson(
+      "/api/account/email",
+      { email: theirs, currentPassword: PASSWORD },
+      reader.cookie,
+      { "x-forwarded-for": newClient() },
+    );
+    expect(asked.status).toBe(202);
+    const moveLink = await accounts.emailedLink(theirs, "verify-email");
+
+    await accounts.postJson("/api/auth/password-reset", { email: reader.email });
+    const resetLink = await accounts.emailedLink(reader.email, "password-reset");
+    const reset = await accounts.followLink(resetLink, {
+      json: true,
+      fields: { password: "the owner's own password" },
+    });
+    expect(reset.status).toBe(200);
+
+    const late = await accounts.followLink(moveLink, { json: true });
+    const madeUp = await accounts.followLink(
+      { ...moveLink, token: "A".repeat(43) },
+      { json: true },
+    );
+    expect(late.status).toBe(400);
+    expect({ status: late.status, message: await messageOf(late) }).toEqual({
+      status: madeUp.status,
+      message: await messageOf(madeUp),
+    });
+    expect(accounts.query("SELECT 1 FROM user WHERE email = ?", theirs)).toEqual([]);
+    const signIn = await accounts.postJson("/api/auth/login", {
+      email: reader.email,
+      password: "the owner's own password",
+    });
+    expect(signIn.status).toBe(200);
+  });
+
+  it("lifts the wrong-password lock on the address once it succeeds", async () => {
+    const reader = await accounts.signUp();
+    const guesser = newClient();
+    const signIn = (password: string) =>
+      accounts.postJson("/api/auth/login", { email: reader.email, password }, undefined, {
+        "x-forwarded-for": guesser,
+      });
+    for (let count = 0; count < 10; count++) {
+      expect((await signIn("not the password at all")).status).toBe(401);
+    }
+    expect((await signIn(PASSWORD)).status).toBe(429);
+
+    await accounts.postJson("/api/auth/password-reset", { email: reader.email });
+    const link = await accounts.emailedLink(reader.email, "password-reset");
+    const newPassword = "unlocked by the mailbox";
+    const reset = await accounts.followLink(link, {
+      json: true,
+      fields: { password: newPassword },
+    });
+    expect(reset.status).toBe(200);
+
+    expect((await signIn(newPassword)).status).toBe(200);
+  });
+
   it("refuses an expired link and leaves the password alone", async () => {
     const reader = await accounts.signUp();
     await accounts.postJson("/api/auth/password-reset", { email: reader.email });
@@ -567,6 +657,61 @@ describe("limits on emailed links", () => {
     );
     expect(sameClient.status).toBe(429);
     expect(Number(sameClient.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("the per-address limit on password resets", () => {
+  /** Six requests for one address, each from a client of its own. */
+  async function askSixTimes(email: string) {
+    const answers: { status: number; retryAfter: number; message: string }[] = [];
+    for (let count = 0; count < 6; count++) {
+      const response = await accounts.postJson(
+        "/api/auth/password-reset",
+        { email },
+        undefined,
+        { "x-forwarded-for": newClient() },
+      );
+      answers.push({
+        status: response.status,
+        retryAfter: Number(response.headers.get("retry-after") ?? 0),
+        message: (await messageOf(response)).replace(email, "<address>"),
+      });
+    }
+    return answers;
+  }
+
+  it("refuses the sixth request in an hour with 429 and Retry-After, and emails five links", async () => {
+    const reader = await accounts.signUp();
+    const answers = await askSixTimes(reader.email);
+
+    expect(answers.map((answer) => answer.status)).toEqual([
+      202, 202, 202, 202, 202, 429,
+    ]);
+    const refused = answers[5];
+    expect(refused?.retryAfter).toBeGreaterThan(60 * 60 - 60);
+    expect(refused?.retryAfter).toBeLessThanOrEqual(60 * 60);
+    expect(refused?.message).toMatch(/Too many/);
+    await accounts.waitForEmail(reader.email, "password-reset", 5);
+    expect(accounts.queued(reader.email, "password-reset")).toHaveLength(5);
+  });
+
+  it("answers an address without an account exactly as one with an account", async () => {
+    const reader = await accounts.signUp();
+    const known = await askSixTimes(reader.email);
+    const unknown = newAddress("nobody");
+    const stranger = await askSixTimes(unknown);
+
+    const withoutWait = (answers: typeof known) =>
+      answers.map(({ status, message }) => ({ status, message }));
+    expect(withoutWait(stranger)).toEqual(withoutWait(known));
+    expect(stranger[5]?.status).toBe(429);
+    expect(stranger[5]?.retryAfter).toBeGreaterThan(60 * 60 - 60);
+    expect(
+      Math.abs((stranger[5]?.retryAfter ?? 0) - (known[5]?.retryAfter ?? 0)),
+    ).toBeLessThan(60);
+    expect(accounts.query("SELECT 1 FROM outbox WHERE to_address = ?", unknown)).toEqual(
+      [],
+    );
   });
 });
 

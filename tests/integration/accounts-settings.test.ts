@@ -5,10 +5,12 @@ import {
   cookiePair,
   formAnswerOf,
   newAddress,
+  newClient,
   PASSWORD,
   setCookieNamed,
 } from "../helpers/accounts.ts";
 import { billingFor } from "../helpers/billing.ts";
+import { openCheckoutPage } from "../helpers/checkout.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -173,6 +175,37 @@ describe("changing the email address", () => {
     expect((await accounts.followLink(signInLink, { json: true })).status).toBe(400);
   });
 
+  it("limits requests for one new address to five an hour, with Retry-After, taken or not", async () => {
+    const reader = await accounts.signUp();
+    const taken = await accounts.signUp();
+    const ask = (email: string) =>
+      accounts.postJson(
+        "/api/account/email",
+        { email, currentPassword: PASSWORD },
+        reader.cookie,
+        { "x-forwarded-for": newClient() },
+      );
+
+    const answers: { status: number; retryAfter: number; message: string }[] = [];
+    for (const email of [newAddress("limited"), taken.email]) {
+      for (let count = 0; count < 5; count++) expect((await ask(email)).status).toBe(202);
+      const refused = await ask(email);
+      answers.push({
+        status: refused.status,
+        retryAfter: Number(refused.headers.get("retry-after")),
+        message: await messageOf(refused),
+      });
+    }
+
+    const [free, other] = answers;
+    expect(free?.status).toBe(429);
+    expect(free?.retryAfter).toBeGreaterThan(60 * 60 - 60);
+    expect(free?.retryAfter).toBeLessThanOrEqual(60 * 60);
+    expect(other).toEqual({ ...free, retryAfter: other?.retryAfter });
+    expect(Math.abs((other?.retryAfter ?? 0) - (free?.retryAfter ?? 0))).toBeLessThan(60);
+    expect(accounts.queued(taken.email, "verify-email")).toHaveLength(1);
+  });
+
   it("needs the current password and a different, valid address", async () => {
     const reader = await accounts.signUp();
     const cases: [Record<string, string>, number, RegExp][] = [
@@ -228,6 +261,39 @@ describe("changing the password", () => {
       password: newPassword,
     });
     expect(login.status).toBe(200);
+  });
+
+  it("makes a change-email link asked for before it dead, and the address stays", async () => {
+    const reader = await accounts.signUp();
+    const elsewhere = newAddress("elsewhere");
+    const asked = await accounts.postJson(
+      "/api/account/email",
+      { email: elsewhere, currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(asked.status).toBe(202);
+    const link = await accounts.emailedLink(elsewhere, "verify-email");
+
+    const changed = await accounts.postJson(
+      "/api/account/password",
+      { currentPassword: PASSWORD, newPassword: "a password of my own" },
+      reader.cookie,
+    );
+    expect(changed.status).toBe(200);
+    const kept = cookiePair(setCookieNamed(changed, SESSION) ?? "");
+
+    const late = await accounts.followLink(link, { json: true });
+    const madeUp = await accounts.followLink(
+      { ...link, token: "A".repeat(43) },
+      { json: true },
+    );
+    expect(late.status).toBe(400);
+    expect({ status: late.status, message: await messageOf(late) }).toEqual({
+      status: madeUp.status,
+      message: await messageOf(madeUp),
+    });
+    expect(await accounts.me(kept)).toMatchObject({ email: reader.email });
+    expect(accounts.query("SELECT 1 FROM user WHERE email = ?", elsewhere)).toEqual([]);
   });
 
   it("refuses a wrong current password or a weak new one, and changes nothing", async () => {
@@ -498,6 +564,30 @@ describe("deleting the account", () => {
     expect(await statusesInStripe(customerId)).toEqual(["canceled", "canceled"]);
     expect(accounts.query("SELECT 1 FROM user WHERE id = ?", userId)).toEqual([]);
     expect(await accounts.me(reader.cookie)).toBeNull();
+  });
+
+  it("closes a Checkout page left open, so paying on it later charges nobody", async () => {
+    const reader = await accounts.signUp();
+    const started = await stack.post(
+      "/api/billing/checkout",
+      { price: await billing.priceOf("core") },
+      reader.cookie,
+    );
+    expect(started.status).toBe(303);
+    const checkoutUrl = started.headers.get("location") ?? "";
+    expect(checkoutUrl.startsWith(stack.stripeUrl)).toBe(true);
+    const openTab = await openCheckoutPage(checkoutUrl);
+    const customerId = billing.customerOf(reader);
+
+    const deleted = await deleteAccountOf(reader.cookie);
+    expect(deleted.status).toBe(200);
+
+    const paid = await openTab.submit();
+    expect(paid.status).toBe(409);
+    expect(await paid.text()).toContain("This checkout has expired");
+    const sessions = await stack.stripe.checkout.sessions.list({ customer: customerId });
+    expect(sessions.data.map((session) => session.status)).toEqual(["expired"]);
+    expect(await statusesInStripe(customerId)).toEqual([]);
   });
 
   it("deletes a reader who never paid, with a JSON answer", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { SendAttempt } from "../../emulators/resend/index.ts";
+import { KEY_HORIZON_SECONDS } from "../../server/email/worker.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -211,4 +212,98 @@ describe("the email outbox over HTTP", () => {
     expect(log).toContain(masked);
     expect(log).not.toContain(email);
   });
+
+  it("counts a 200 without an email id as a failed attempt, and the reader gets one email", async () => {
+    await fault({ kind: "missing_id", count: 2 });
+    const { key } = await signUpForEmail();
+
+    let unconfirmed: OutboxRow | undefined;
+    await waitFor(() => {
+      const current = row(key);
+      if (current.last_error !== null) unconfirmed = current;
+      return unconfirmed !== undefined;
+    }, "the answer without an id to be recorded");
+    expect(unconfirmed).toMatchObject({
+      status: "pending",
+      resend_id: null,
+      last_error: "Resend answered without an email id",
+    });
+    expect(unconfirmed?.next_attempt_at).toBeGreaterThan(
+      unconfirmed?.last_attempt_at ?? 0,
+    );
+
+    const sent = await delivered(key);
+    expect(sent).toMatchObject({ status: "sent", attempts: 3, last_error: null });
+    expect(arrived(key)).toHaveLength(1);
+    expect(sent.resend_id).toBe(arrived(key)[0]?.id);
+    expect(attemptsFor(key).map((a) => [a.fault, a.replayed])).toEqual([
+      ["missing_id", false],
+      ["missing_id", true],
+      [null, true],
+    ]);
+  });
+
+  it("gives an email up at once when a Retry-After reaches past its key's horizon", async () => {
+    await fault({ kind: "rate_limit", retry_after: 86_400, count: 1 });
+    const { key } = await signUpForEmail();
+
+    const failed = await delivered(key);
+    expect(failed).toMatchObject({ status: "failed", attempts: 1, resend_id: null });
+    expect(failed.last_error).toContain("rate_limit_exceeded (429)");
+    expect(failed.last_error).toContain("23 hours");
+
+    // The worker polls every 100 ms: a failed row is never tried again.
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(attemptsFor(key)).toHaveLength(1);
+    expect(arrived(key)).toHaveLength(0);
+    expect(row(key).status).toBe("failed");
+  });
+
+  it("gives up when the next attempt would come after the horizon, counted from queuing", async () => {
+    await fault({ kind: "error", status: 503 });
+    const { key } = await signUpForEmail();
+    await waitFor(() => row(key).last_error !== null, "a refused attempt");
+
+    // As if queued long ago: 30 seconds of the horizon are left, less than
+    // the minute the next 429 asks for.
+    moveQueuedAt(key, Math.floor(Date.now() / 1000) - KEY_HORIZON_SECONDS + 30);
+    await fault({ kind: "rate_limit", retry_after: 60, count: 1 });
+
+    const failed = await delivered(key);
+    await fault(null);
+    const statuses = attemptsFor(key).map((a) => a.status);
+    expect(failed).toMatchObject({ status: "failed", attempts: statuses.length });
+    expect(failed.last_error).toContain("rate_limit_exceeded (429)");
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 503)).toBe(true);
+    expect(arrived(key)).toHaveLength(0);
+  });
+
+  it("never sends an email tried before once its horizon has passed", async () => {
+    await fault({ kind: "error", status: 503 });
+    const { key } = await signUpForEmail();
+    await waitFor(() => row(key).last_error !== null, "a refused attempt");
+
+    // The server was down past the horizon; Resend is back when it returns.
+    moveQueuedAt(key, Math.floor(Date.now() / 1000) - KEY_HORIZON_SECONDS - 60);
+    await fault(null);
+
+    const failed = await delivered(key);
+    expect(failed.status).toBe("failed");
+    expect(failed.last_error).toContain("23 hours");
+    expect(attemptsFor(key).every((a) => a.status === 503)).toBe(true);
+    expect(arrived(key)).toHaveLength(0);
+  });
 });
+
+function moveQueuedAt(key: string, createdAt: number): void {
+  const db = stack.openDb();
+  try {
+    db.prepare("UPDATE outbox SET created_at = ? WHERE idempotency_key = ?").run(
+      createdAt,
+      key,
+    );
+  } finally {
+    db.close();
+  }
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   type EmailSite,
@@ -6,6 +7,7 @@ import {
   type TemplateName,
   templateNames,
 } from "../../server/email/templates.ts";
+import { emailPalette, paletteSource } from "../../theme/emails/palette.ts";
 
 /**
  * Every email in theme/emails/ renders a subject, an HTML body and a text body
@@ -155,5 +157,30 @@ describe("the email templates", () => {
     expect(ended("canceled")).toBe("Your Core subscription has ended");
     expect(ended("unpaid")).toBe("Your Core subscription is paused");
     expect(ended("expired")).toBe("Your Core subscription did not start");
+  });
+
+  it("paints in the site's own colours, each copied from its site.css variable", () => {
+    const css = readFileSync(
+      new URL("../../theme/assets/site.css", import.meta.url),
+      "utf8",
+    );
+    for (const [name, variable] of Object.entries(paletteSource)) {
+      const declared = css.match(new RegExp(`\\s${variable}:\\s*([^;]+);`))?.[1];
+      expect(declared?.trim(), variable).toBe(
+        emailPalette[name as keyof typeof emailPalette],
+      );
+    }
+
+    const allowed = new Set<string>(Object.values(emailPalette));
+    for (const name of templateNames) {
+      const { html } = render(name);
+      const colours = html.match(/#[0-9a-fA-F]{3,8}\b/g) ?? [];
+      expect(colours.length, name).toBeGreaterThan(0);
+      expect(
+        colours.filter((colour) => !allowed.has(colour)),
+        name,
+      ).toEqual([]);
+    }
+    expect(render("welcome").html).toContain(`background:${emailPalette.accent}`);
   });
 });

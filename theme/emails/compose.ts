@@ -4,6 +4,7 @@ import type {
   TemplateData,
   TemplateName,
 } from "../../server/email/templates.ts";
+import { emailPalette as colour } from "./palette.ts";
 
 /**
  * How an email is written: each file beside this one says what its email says,
@@ -121,7 +122,7 @@ function inlineHtml(piece: Inline, site: EmailSite): string {
   if (typeof piece === "string") return escapeHtml(piece);
   if (piece.kind === "strong") return `<strong>${escapeHtml(piece.text)}</strong>`;
   const href = escapeHtml(absoluteUrl(piece.url, site));
-  return `<a href="${href}" style="color:#0b5cad">${escapeHtml(piece.label)}</a>`;
+  return `<a href="${href}" style="color:${colour.accent}">${escapeHtml(piece.label)}</a>`;
 }
 
 function inlineText(piece: Inline, site: EmailSite): string {
@@ -147,7 +148,7 @@ function buttonHtml(action: EmailContent["action"], site: EmailSite): string {
   if (!action) return "";
   const href = escapeHtml(absoluteUrl(action.url, site));
   return `<p style="margin:24px 0">
-      <a href="${href}" style="display:inline-block;padding:12px 20px;border-radius:6px;background:#1d1d1f;color:#ffffff;text-decoration:none;font-family:Helvetica,Arial,sans-serif;font-size:15px">${escapeHtml(action.label)}</a>
+      <a href="${href}" style="display:inline-block;padding:12px 20px;border-radius:6px;background:${colour.accent};color:${colour.accentInk};text-decoration:none;font-family:Helvetica,Arial,sans-serif;font-size:15px">${escapeHtml(action.label)}</a>
     </p>`;
 }
 
@@ -164,10 +165,10 @@ function renderHtml(content: EmailContent, site: EmailSite): string {
   return `<!doctype html>
 <html lang="en">
   <head><meta charset="utf-8"><title>${escapeHtml(oneLine(content.subject))}</title></head>
-  <body style="margin:0;padding:24px;background:#ffffff">
-    <div style="font-family:Georgia,serif;font-size:16px;line-height:1.5;color:#1d1d1f;max-width:560px">
+  <body style="margin:0;padding:24px;background:${colour.background}">
+    <div style="font-family:Georgia,serif;font-size:16px;line-height:1.5;color:${colour.ink};max-width:560px">
     ${body.join("\n    ")}
-    <p style="margin:32px 0 0;color:#6e6e73;font-size:13px"><a href="${home}" style="color:#6e6e73">${name}</a></p>
+    <p style="margin:32px 0 0;color:${colour.muted};font-size:13px"><a href="${home}" style="color:${colour.muted}">${name}</a></p>
     </div>
   </body>
 </html>`;
