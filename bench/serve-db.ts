@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hashPassword } from "../server/auth/password.ts";
+import { hashSessionId } from "../server/auth/session-ids.ts";
 import { openDatabase } from "../server/db/database.ts";
 
 /**
@@ -70,7 +71,7 @@ export async function seedReaders(options: SeedOptions): Promise<SeededReaders> 
           now,
         );
         const sessionId = randomBytes(20).toString("hex");
-        insertSession.run(sessionId, now + 30 * DAY, id);
+        insertSession.run(hashSessionId(sessionId), now + 30 * DAY, id);
         entitledSessions.push(sessionId);
         entitledIds.push(id);
       }

@@ -214,17 +214,42 @@ function basics(s: Settings): string {
   if (s.runtimeDir) {
     const dir = s.runtimeDir;
     lines.push(
-      s.accessLog ? `access_log "${dir}/access.log";` : "access_log off;",
       `client_body_temp_path "${dir}/client_body";`,
       `proxy_temp_path "${dir}/proxy";`,
       `fastcgi_temp_path "${dir}/fastcgi";`,
       `uwsgi_temp_path "${dir}/uwsgi";`,
       `scgi_temp_path "${dir}/scgi";`,
     );
-  } else if (!s.accessLog) {
-    lines.push("access_log off;");
   }
-  return `${lines.join("\n")}\n`;
+  if (!s.accessLog) return `${lines.join("\n")}\naccess_log off;\n`;
+  return `${lines.join("\n")}\n\n${accessLogFormats()}access_log ${accessLogPath(s)} tierwall;\n`;
+}
+
+/** The runtime folder's, or where distributions keep nginx's access log. */
+function accessLogPath(s: Settings): string {
+  return `"${s.runtimeDir ?? "/var/log/nginx"}/access.log"`;
+}
+
+/**
+ * nginx's usual format logs the request line as the reader sent it, and a
+ * private feed's address is its token. These log what the server's own
+ * request log does: the path without query values, and for whatever nginx
+ * routes to /feeds/ (however the address was spelled) no path at all. No
+ * Referer either: it may hold another page's full address.
+ */
+function accessLogFormats(): string {
+  const fields = (request: string) =>
+    `'$remote_addr [$time_local] "${request}" '
+  '$status $body_bytes_sent $request_time "$http_user_agent"'`;
+  return `# The access log holds no private feed token and no query values:
+# "/x?a=1" is logged as "/x?[query]", any feed address as "/feeds/[token]".
+map $request_uri $tierwall_logged_uri {
+  "~^(?<tierwall_logged_path>[^?]*)\\?" "\${tierwall_logged_path}?[query]";
+  default $request_uri;
+}
+log_format tierwall ${fields("$request_method $tierwall_logged_uri $server_protocol")};
+log_format tierwall_feed ${fields("$request_method /feeds/[token] $server_protocol")};
+`;
 }
 
 /** File types exactly as the Tierwall server sends them (server/site/content-type.ts). */
@@ -305,7 +330,7 @@ map $sent_http_content_type $tierwall_public_cache {
 
 function serverBlock(s: Settings): string {
   return `server {
-${indent([listenLines(s), proxyDefaults(s), proxiedLocations(), gatedLocation(s), siteLocation(s)].join("\n"))}}
+${indent([listenLines(s), proxyDefaults(s), proxiedLocations(s), gatedLocation(s), siteLocation(s)].join("\n"))}}
 `;
 }
 
@@ -349,14 +374,18 @@ proxy_set_header X-Real-IP $remote_addr;
 `;
 }
 
-function proxiedLocations(): string {
+function proxiedLocations(s: Settings): string {
+  const feedLog = s.accessLog
+    ? `\n  # The address is the reader's secret: logged without it.
+  access_log ${accessLogPath(s)} tierwall_feed;`
+    : "";
   return `location /api/ {
   proxy_pass http://tierwall;
 }
 
 # Private feed addresses: only the server knows whose they are.
 location /feeds/ {
-  proxy_pass http://tierwall;
+  proxy_pass http://tierwall;${feedLog}
 }
 
 # Everything nginx hands back to the server, with the request as the reader sent it.

@@ -4,8 +4,10 @@ import { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toNodeListener } from "h3";
 import { useNitroApp } from "nitropack/runtime";
-import { setupGracefulShutdown } from "nitropack/runtime/internal/shutdown";
-import { logError, logInfo } from "./log.ts";
+import gracefulShutdown from "nitropack/runtime/internal/lib/http-graceful-shutdown";
+import { getGracefulShutdownConfig } from "nitropack/runtime/internal/shutdown";
+import type { NitroApp } from "nitropack/types";
+import { logError, logInfo, logWarn } from "./log.ts";
 
 /**
  * The server process: Nitro's Node server, started so that every line it
@@ -15,7 +17,9 @@ import { logError, logInfo } from "./log.ts";
  * connections, lets the requests under way finish (up to
  * NITRO_SHUTDOWN_TIMEOUT, 30 s by default), runs the plugins' `close` hooks
  * (the email worker finishes its delivery) and exits 0; the database closes
- * last, on exit (server/plugins/database.ts).
+ * last, on exit (server/plugins/database.ts). The shutdown is Nitro's own,
+ * set up here rather than through its `setupGracefulShutdown`, whose timeout
+ * and hook failures print plain text: here they are log lines like any other.
  */
 
 const nitroApp = useNitroApp();
@@ -41,4 +45,32 @@ process.on("uncaughtException", (error) => {
   logError("server", "uncaught exception", error);
 });
 
-setupGracefulShutdown(server, nitroApp);
+setupShutdown(server, nitroApp);
+
+function setupShutdown(listener: Server, app: NitroApp): void {
+  const config = getGracefulShutdownConfig();
+  if (config.disabled) return;
+  gracefulShutdown(listener, {
+    signals: config.signals.join(" "),
+    timeout: config.timeout,
+    forceExit: config.forceExit,
+    onShutdown: () => runCloseHooks(app, config.timeout),
+  });
+}
+
+/** The plugins' `close` hooks, given up on after `timeoutMs`. */
+function runCloseHooks(app: NitroApp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      logWarn("server", `shutdown still running after ${timeoutMs} ms; exiting`);
+      resolve();
+    }, timeoutMs);
+    app.hooks
+      .callHook("close")
+      .catch((error: unknown) => logError("server", "a shutdown hook failed", error))
+      .finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+  });
+}

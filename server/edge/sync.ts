@@ -4,7 +4,7 @@ import { tierRank } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { SESSION_COOKIE_NAME } from "../auth/lucia.ts";
 import { readEntitlement } from "../billing/entitlements.ts";
-import { useDb } from "../db/database.ts";
+import { readOwnChanges, useDb } from "../db/database.ts";
 import { logError } from "../log.ts";
 import type { EdgeConfig } from "./config.ts";
 import { useEdgeConfig } from "./config.ts";
@@ -19,9 +19,10 @@ import {
 /**
  * Keeps a reader's edge cookies in step with their tier on every answer Node
  * gives. The work happens when the answer's headers go out, after the route has
- * run, so that it sees what the route did: a sign-in (`noteEdgeSignIn`), or a
- * sign-out, account deletion or dead session (the answer clears the session
- * cookie). Then:
+ * run, so that it sees what the route did: a sign-in (`noteEdgeSignIn`), a
+ * change to what the reader holds (the return from Checkout storing a new
+ * subscription), or a sign-out, account deletion or dead session (the answer
+ * clears the session cookie). Then:
  *
  * - a signed-in reader carries one cookie per paid tier up to their own, and a
  *   missing, invalid or half-spent one is replaced;
@@ -37,6 +38,8 @@ declare module "h3" {
   interface H3EventContext {
     /** The reader a sign-in in this request started a session for. */
     edgeSignIn?: string;
+    /** This process's write count when the route began (`total_changes()`). */
+    edgeWritesBefore?: number;
   }
 }
 
@@ -51,6 +54,7 @@ export function noteEdgeSignIn(event: H3Event, readerId: string): void {
  * redirect; the headers going out is the one moment every answer passes.
  */
 export function syncEdgeCookiesOnResponse(event: H3Event, config: EdgeConfig): void {
+  if (event.context.user) event.context.edgeWritesBefore = readOwnChanges(useDb());
   const res = event.node.res;
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
@@ -94,13 +98,27 @@ function tiersToCarry(event: H3Event, config: EdgeConfig): string[] {
   const readerId = signedIn ?? event.context.user?.id;
   if (!readerId) return [];
 
-  // A sign-in happened after the session middleware: its tier is read afresh.
-  const tier = signedIn ? readEntitlement(useDb(), signedIn).tier : event.context.tier;
+  const tier = tierIsStale(event)
+    ? readEntitlement(useDb(), readerId).tier
+    : event.context.tier;
   const rank = tierRank(tierwall.tiers, tier);
   return config.paidTiers.filter((paid) => {
     const paidRank = tierRank(tierwall.tiers, paid);
     return paidRank > 0 && paidRank <= rank;
   });
+}
+
+/**
+ * Whether the tier the session middleware read may be out of date: a sign-in
+ * happened after it, or this process wrote to the database while the route
+ * ran (it may have stored a subscription for this reader, as the return from
+ * Checkout does). Counting this connection's own writes costs no I/O; a write
+ * by another request meanwhile only costs a needless read.
+ */
+function tierIsStale(event: H3Event): boolean {
+  if (event.context.edgeSignIn !== undefined) return true;
+  const before = event.context.edgeWritesBefore;
+  return before !== undefined && readOwnChanges(useDb()) !== before;
 }
 
 /** A cookie is left alone while more than half of its life remains. */

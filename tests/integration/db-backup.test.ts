@@ -1,5 +1,13 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -67,6 +75,11 @@ async function signUp(email: string): Promise<number> {
   return response.status;
 }
 
+/** Temporary files a backup left in the folder, whichever process wrote them. */
+function partialFiles(): string[] {
+  return readdirSync(folder).filter((name) => name.includes(".partial-"));
+}
+
 function emailsIn(path: string): Set<string> {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
@@ -123,10 +136,24 @@ describe("npm run db:backup", () => {
   it("replaces last night's copy only with a complete one", async () => {
     const target = join(folder, "nightly.db");
     writeFileSync(target, "last night's copy");
+
+    // A backup that fails once its temporary file is made (the source is no
+    // database) leaves last night's copy as it was, and no temporary file.
+    const broken = join(folder, "broken.db");
+    writeFileSync(
+      broken,
+      "not a database, though long enough to be read as one\n".repeat(100),
+    );
+    const failed = await backup(["--to", target], broken);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/not a database/);
+    expect(readFileSync(target, "utf8")).toBe("last night's copy");
+    expect(partialFiles()).toEqual([]);
+
     const run = await backup(["--to", target]);
     expect(run.code).toBe(0);
     expect(emailsIn(target).size).toBeGreaterThan(0);
-    expect(existsSync(join(folder, `nightly.db.partial-${process.pid}`))).toBe(false);
+    expect(partialFiles()).toEqual([]);
   });
 
   it("refuses to write over the database itself, into a missing folder, or from none", async () => {

@@ -41,6 +41,29 @@ function run(
   });
 }
 
+const EXAMPLE = "deploy/nginx/tierwall-edge.example.conf";
+
+/**
+ * The command in the example's opening comment: its environment assignments
+ * and the arguments after `--`.
+ */
+function documentedCommand(example: string): {
+  env: Record<string, string>;
+  args: string[];
+} {
+  const comment = example.slice(0, example.indexOf("\n\n"));
+  const start = comment.indexOf("EDGE_COOKIE_SECRET=");
+  const words = comment.slice(start).replace(/\\\n#/g, " ").split(/\s+/).filter(Boolean);
+  const command = words.slice(0, words.indexOf("#"));
+  const dashes = command.indexOf("--");
+  const env: Record<string, string> = {};
+  for (const word of command.slice(0, command.indexOf("npm"))) {
+    const [name = "", value = ""] = word.split("=");
+    env[name] = value;
+  }
+  return { env, args: command.slice(dashes + 1) };
+}
+
 function edgeNginx(out: string, env: Record<string, string> = {}) {
   const args = ["run", "edge:nginx", "--", "--dist", join(folder, "dist")];
   args.push("--upstream", "http://127.0.0.1:3000", "--listen", "127.0.0.1:8080");
@@ -74,6 +97,24 @@ describe("npm run edge:nginx --out", () => {
     writeFileSync(out, "old", { mode: 0o644 });
     expect((await edgeNginx(out)).code).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("writes exactly the example in deploy/nginx/ when run as its header says", async () => {
+    const example = readFileSync(join(repoRoot, EXAMPLE), "utf8");
+    const { env, args } = documentedCommand(example);
+    const secret = /:\$tierwall_tier:([^"]+)";/.exec(example)?.[1] ?? "";
+    const out = join(folder, "example.conf");
+    const outAt = args.indexOf("--out") + 1;
+    expect(outAt).toBeGreaterThan(0);
+    args[outAt] = out;
+
+    const result = await run("npm", ["run", "edge:nginx", "--", ...args], {
+      ...env,
+      EDGE_COOKIE_SECRET: secret,
+    });
+    expect(result.code).toBe(0);
+    const preamble = example.slice(0, example.indexOf("\n\n") + 2);
+    expect(example).toBe(`${preamble}${readFileSync(out, "utf8")}`);
   });
 
   it("refuses to run without the secret, and writes nothing", async () => {

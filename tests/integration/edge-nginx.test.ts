@@ -18,10 +18,11 @@ import { getRandomPort } from "get-port-please";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgeCookieHeader } from "../../scripts/edge-nginx.ts";
 import { cookiePair, maxAgeOf } from "../helpers/accounts.ts";
+import { type Billing, billingFor } from "../helpers/billing.ts";
 import { postJsonTo } from "../helpers/http.ts";
 import { nginxAvailable, type RunningNginx, startNginx } from "../helpers/nginx.ts";
 import { currentTestBuild } from "../helpers/paths.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
 
 /**
  * The edge arrangement end to end: the built server with EDGE_COOKIE_SECRET,
@@ -42,6 +43,7 @@ const LIGHTNING_POST = "/posts/field-report-q1/";
 let folder: string;
 let distDir: string;
 let stack: Stack;
+let billing: Billing;
 let nginx: RunningNginx;
 let readers = 0;
 
@@ -60,6 +62,7 @@ describe.skipIf(!nginxAvailable())("gated pages at the edge (nginx, http)", () =
         TRUST_PROXY: "1",
       },
     });
+    billing = billingFor(stack);
     nginx = await startNginx({
       distDir,
       upstream: stack.baseUrl,
@@ -309,6 +312,108 @@ describe.skipIf(!nginxAvailable())("gated pages at the edge (nginx, http)", () =
     expect(await page.text()).toBe(gatedFile("lightning", LIGHTNING_POST));
   });
 
+  it("follows a plan change and a cancellation in Stripe: the webhook stores them, the next answer from the server moves the edge cookies, nginx follows", async () => {
+    const reader = await signedInReader();
+    await billing.subscribe(reader, await billing.priceOf("spark"));
+    await stack.flushWebhooks();
+    const asSpark = edgeSetCookies(await get("/api/me", reader.cookie));
+    expect([...asSpark.keys()]).toEqual(["tierwall_edge_spark"]);
+
+    // An upgrade made in Stripe (the Billing Portal, support): only the
+    // webhook tells the server.
+    const subscription = await billing.stripeSubscription(reader);
+    await stack.stripe.subscriptions.update(subscription.id, {
+      items: [
+        { id: subscription.items.data[0]?.id, price: await billing.priceOf("lightning") },
+      ],
+    });
+    await stack.flushWebhooks();
+    const held = `${reader.cookie}; ${cookieHeader(asSpark)}`;
+    const upgraded = edgeSetCookies(await get("/api/me", held));
+    expect([...upgraded.keys()].sort()).toEqual([
+      "tierwall_edge_core",
+      "tierwall_edge_lightning",
+    ]);
+    const edge = cookieHeader(new Map([...asSpark, ...upgraded]));
+    const before = await serverRequests(LIGHTNING_POST);
+    const page = await get(LIGHTNING_POST, edge);
+    expect(await page.text()).toBe(gatedFile("lightning", LIGHTNING_POST));
+    expect(await serverRequests(LIGHTNING_POST)).toBe(before);
+
+    await stack.stripe.subscriptions.cancel(subscription.id);
+    await stack.flushWebhooks();
+    const canceled = await get("/api/me", `${reader.cookie}; ${edge}`);
+    const cleared = edgeSetCookies(canceled);
+    expect([...cleared.keys()].sort()).toEqual([
+      "tierwall_edge_core",
+      "tierwall_edge_lightning",
+      "tierwall_edge_spark",
+    ]);
+    for (const header of cleared.values()) expect(maxAgeOf(header)).toBe(0);
+    const teaser = await get(LIGHTNING_POST, reader.cookie);
+    expect(await teaser.text()).toBe(publicFile(LIGHTNING_POST));
+    expect(await serverRequests(LIGHTNING_POST)).toBe(before + 1);
+  });
+
+  it("sets the new tier's edge cookies in the answer that returns from Checkout, before any webhook", async () => {
+    const reader = await signedInReader();
+    await billing.emulator.hold();
+    try {
+      const success = new URL(
+        await billing.subscribe(reader, await billing.priceOf("core")),
+      );
+      const answer = await get(`${success.pathname}${success.search}`, reader.cookie);
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get("location")).toBe("/account/?checkout=success");
+      expect(await billing.emulator.held()).not.toEqual([]);
+
+      const issued = edgeSetCookies(answer);
+      expect([...issued.keys()].sort()).toEqual([
+        "tierwall_edge_core",
+        "tierwall_edge_spark",
+      ]);
+      const page = await get(CORE_POST, cookieHeader(issued));
+      expect(await page.text()).toBe(gatedFile("core", CORE_POST));
+    } finally {
+      await billing.emulator.release();
+      await billing.emulator.stopHolding();
+      await stack.flushWebhooks();
+    }
+  });
+
+  it("keeps a private feed's token out of nginx's access log", async () => {
+    const { session } = await readerOf("core");
+    const logged = accessLog().length;
+    const response = await fetch(`${nginx.url}/api/feed`, {
+      headers: { accept: "application/json", cookie: session },
+    });
+    const { url } = (await response.json()) as { url: string };
+    const path = new URL(url).pathname;
+    const token = /^\/feeds\/([^/]+)\.xml$/.exec(path)?.[1] ?? "";
+    expect(token.length).toBeGreaterThan(20);
+
+    const feed = await get(path);
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain("<feed");
+    // Spelled otherwise, the address reaches the same location and format.
+    for (const spelling of [`/${path}`, path.replace("/feeds/", "/%66eeds/")]) {
+      await get(`${spelling}?again=${token}`);
+    }
+    expect((await get(`/?ref=${token}`)).status).toBe(200);
+
+    const log = await accessLogWhen(
+      logged,
+      (text) =>
+        count(text, '"GET /feeds/[token] HTTP/1.1"') === 3 &&
+        text.includes('"GET /?[query] HTTP/1.1" 200'),
+    );
+    expect(count(log, '"GET /feeds/[token] HTTP/1.1"')).toBe(3);
+    expect(log).toContain('"GET /feeds/[token] HTTP/1.1" 200');
+    expect(log).toContain('"GET /?[query] HTTP/1.1" 200');
+    expect(log).not.toContain(token);
+    expect(nginx.errorLog()).not.toContain(token);
+  });
+
   it("follows a new build swapped in under dist without a reload", async () => {
     const { edge: sparkEdge } = await readerOf("spark");
     const { edge: coreEdge } = await readerOf("core");
@@ -547,14 +652,43 @@ async function readerOf(
   const { email } = await signUp();
   stack.storeSubscription(email, tier);
   const response = await signIn(email);
+  return {
+    email,
+    session: sessionOf(response),
+    edge: cookieHeader(edgeSetCookies(response)),
+  };
+}
+
+/** A reader with no plan, signed in through nginx, as the billing helpers take one. */
+async function signedInReader(): Promise<Reader> {
+  const { email } = await signUp();
+  const response = await signIn(email);
+  expect(edgeSetCookies(response).size).toBe(0);
+  return { email, password: PASSWORD, cookie: sessionOf(response) };
+}
+
+function sessionOf(response: Response): string {
   const session = response.headers
     .getSetCookie()
     .find((header) => header.startsWith("tierwall_session="));
-  return {
-    email,
-    session: cookiePair(session ?? ""),
-    edge: cookieHeader(edgeSetCookies(response)),
-  };
+  return cookiePair(session ?? "");
+}
+
+/**
+ * nginx's access log from `from` on, once `ready` says it holds what the test waits for: nginx
+ * writes a line when it has finished a request, which may be just after the
+ * client has the answer.
+ */
+async function accessLogWhen(
+  from: number,
+  ready: (log: string) => boolean,
+): Promise<string> {
+  const read = () => accessLog().slice(from);
+  const deadline = Date.now() + 5_000;
+  while (!ready(read()) && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 20));
+  }
+  return read();
 }
 
 /** The edge cookies an answer sets, by name. */
@@ -586,6 +720,11 @@ async function serverRequests(path: string): Promise<number> {
     await new Promise((done) => setTimeout(done, 20));
   }
   return count(stack.server.output(), `"route":${JSON.stringify(path)}`);
+}
+
+function accessLog(): string {
+  const path = join(nginx.runtimeDir, "access.log");
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
 }
 
 function count(text: string, needle: string): number {

@@ -156,6 +156,48 @@ describe("SIGTERM to the server", () => {
   });
 });
 
+describe("a shutdown that runs past NITRO_SHUTDOWN_TIMEOUT", () => {
+  it("exits 0 and says so in a JSON line, like every other line the server wrote", async () => {
+    stack = await startStack({
+      env: { EMAIL_POLL_MS: "100", NITRO_SHUTDOWN_TIMEOUT: "500" },
+    });
+    await fetch(`${stack.resendUrl}/_emulator/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind: "slow", delay_ms: 5000 }),
+    });
+    const email = newAddress("timeout");
+    await stack.signUp(email);
+    const key = () => outboxFor(email)[0]?.idempotency_key ?? "";
+    while (sendAttempts(key()) === 0) await pause(50);
+
+    // The delivery under way outlasts the timeout: the server gives up on it.
+    const exited = once(stack.server.child, "exit");
+    stack.server.child.kill("SIGTERM");
+    expect(await exited).toEqual([0, null]);
+
+    const lines = stack.server
+      .output()
+      .split("\n")
+      .filter((line) => line !== "");
+    const parsed = lines.map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`a line of the server's output is not JSON: ${line}`);
+      }
+    });
+    expect(parsed.some((line) => line.route === "/api/auth/signup")).toBe(true);
+    expect(parsed).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        area: "server",
+        message: "shutdown still running after 500 ms; exiting",
+      }),
+    );
+  });
+});
+
 describe("SIGTERM to the cluster launcher", () => {
   it("shuts every worker down gracefully and exits 0", async () => {
     stack = await startStack({ workers: 2, env: { EMAIL_POLL_MS: "60000" } });

@@ -34,6 +34,19 @@ describe("the edge nginx configuration", () => {
     expect(config).toContain("return 301 https://$host$request_uri;");
   });
 
+  it("logs every request without a feed token or query values, or logs nothing when asked", () => {
+    const config = renderEdgeNginxConfig(base);
+    const feeds = /location \/feeds\/ \{[^}]*\}/.exec(config)?.[0] ?? "";
+    expect(feeds).toContain('access_log "/var/log/nginx/access.log" tierwall_feed;');
+    expect(config).toContain('access_log "/var/log/nginx/access.log" tierwall;');
+    expect(config).toMatch(/log_format tierwall_feed '[^;]*\/feeds\/\[token\]/);
+    expect(config).not.toMatch(/\$request\b|\$http_referer|\bcombined\b/);
+
+    const quiet = renderEdgeNginxConfig({ ...base, accessLog: false });
+    expect(quiet).toContain("access_log off;");
+    expect(quiet).not.toContain("log_format");
+  });
+
   it("refuses options nginx would misread", () => {
     expect(() => renderEdgeNginxConfig({ ...base, secret: "short" })).toThrow();
     expect(() => renderEdgeNginxConfig({ ...base, distDir: '/srv/"x' })).toThrow();
