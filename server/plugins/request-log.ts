@@ -71,6 +71,21 @@ const MAX_ROUTE_LENGTH = 300;
 const feedTokenPattern = /[A-Za-z0-9_-]{20,}/g;
 
 /**
+ * Whether the path may be a feed address however it is spelled: `//feeds/`,
+ * `/FEEDS/`, `/%66eeds/` and `/x/../feeds/` all reach the feed route or look
+ * like they meant to.
+ */
+function mentionsFeeds(path: string): boolean {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A malformed escape: judge the path as written.
+  }
+  return /feeds/i.test(decoded);
+}
+
+/**
  * The path as it may be logged: `/feeds/<token>.xml` becomes
  * `/feeds/[token].xml`, and `?session_id=cs_123&x=1` becomes
  * `?session_id=&x=`. Emailed links carry their tokens in the URL's fragment,
@@ -79,9 +94,7 @@ const feedTokenPattern = /[A-Za-z0-9_-]{20,}/g;
 export function redactRoute(url: string): string {
   const queryAt = url.indexOf("?");
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
-  const unfed = path.startsWith("/feeds/")
-    ? path.replace(feedTokenPattern, "[token]")
-    : path;
+  const unfed = mentionsFeeds(path) ? path.replace(feedTokenPattern, "[token]") : path;
   const redactedPath = redactEmails(unfed);
   if (queryAt === -1) return redactedPath;
 

@@ -85,6 +85,15 @@ async function readPrivateFeed(): Promise<void> {
   const token = /\/feeds\/([^/]+)\.xml$/.exec(new URL(url).pathname)?.[1] ?? "";
   expect(token.length).toBeGreaterThan(20);
   secrets.push(reader.email, token, reader.cookie.split("=")[1] ?? "");
+
+  // Misspelled addresses carry the token too, and must not leave it in the log.
+  for (const path of [
+    `//feeds/${token}.xml`,
+    `/FEEDS/${token}`,
+    `/%66eeds/${token}.xml`,
+  ]) {
+    await fetch(`${stack.baseUrl}${path}`);
+  }
 }
 
 async function resetPassword(): Promise<void> {
