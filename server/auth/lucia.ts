@@ -10,6 +10,7 @@ import {
 import tierwall from "../../tierwall.config.ts";
 import type { ReaderHoldings } from "../billing/entitlements.ts";
 import { type Db, prepared, useDb } from "../db/database.ts";
+import { hashSessionId } from "./session-ids.ts";
 import type { Reader } from "./types.ts";
 
 /**
@@ -68,11 +69,18 @@ export function useLucia(): TierwallLucia {
 }
 
 /**
- * Lucia's SQLite adapter, except for the read every signed-in request makes.
- * The stock adapter compiles and runs two queries for the session and its
- * reader; here one query, compiled once per connection, returns the session,
- * the reader and what the reader holds (subscriptions, complimentary grant),
- * so that a gated page learns the reader's tier without another round. The
+ * Lucia's SQLite adapter, with two changes.
+ *
+ * The table keeps each session under the hash of its id (session-ids.ts),
+ * never the id itself. Lucia hands every method the id from the cookie; each
+ * hashes it before it reaches SQL, and a session read back carries the id
+ * Lucia asked for. `getUserSessions` returns the stored hashes, which no
+ * cookie carries: Tierwall never lists a reader's sessions by id.
+ *
+ * The read every signed-in request makes is one query, compiled once per
+ * connection, for the session, the reader and what the reader holds
+ * (subscriptions, complimentary grant), where the stock adapter runs two, so
+ * that a gated page learns the reader's tier without another round. The
  * holdings are read fresh on every request, never kept. A session whose
  * reader is gone comes back without one, and Lucia deletes it.
  */
@@ -88,13 +96,13 @@ export class ReaderSessionAdapter extends BetterSqlite3Adapter {
     sessionId: string,
   ): Promise<[DatabaseSession | null, DatabaseUser | null]> {
     const rows = prepared(this.#db, selectSessionReaderHoldings).all(
-      sessionId,
+      hashSessionId(sessionId),
     ) as SessionReaderRow[];
     const first = rows[0];
     if (!first) return [null, null];
 
     const session = {
-      id: first.id,
+      id: sessionId,
       userId: first.user_id,
       expiresAt: new Date(first.expires_at * 1000),
       attributes: {},
@@ -102,10 +110,22 @@ export class ReaderSessionAdapter extends BetterSqlite3Adapter {
     if (first.reader_id === null) return [session, null];
     return [session, { id: first.reader_id, attributes: toReaderRow(first, rows) }];
   }
+
+  override setSession(session: DatabaseSession): Promise<void> {
+    return super.setSession({ ...session, id: hashSessionId(session.id) });
+  }
+
+  override updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
+    return super.updateSessionExpiration(hashSessionId(sessionId), expiresAt);
+  }
+
+  override deleteSession(sessionId: string): Promise<void> {
+    return super.deleteSession(hashSessionId(sessionId));
+  }
 }
 
 /** One row per subscription of the reader (one row, its columns null, for none). */
-const selectSessionReaderHoldings = `SELECT s.id, s.user_id, s.expires_at,
+const selectSessionReaderHoldings = `SELECT s.user_id, s.expires_at,
     u.id AS reader_id, u.email, u.email_verified, u.stripe_customer_id,
     sub.tier AS sub_tier, sub.status AS sub_status, sub.cancel_at AS sub_cancel_at,
     sub.past_due_since AS sub_past_due_since,
@@ -117,7 +137,6 @@ const selectSessionReaderHoldings = `SELECT s.id, s.user_id, s.expires_at,
   WHERE s.id = ?`;
 
 interface SessionReaderRow {
-  id: string;
   user_id: string;
   expires_at: number;
   reader_id: string | null;

@@ -35,11 +35,20 @@ export async function verifyPassword(
 let decoyHash: Promise<string> | undefined;
 
 /**
+ * Hashes the decoy password in the background, once. The server does so as it
+ * starts, so that the first unknown-address sign-in costs one verification,
+ * like any other, rather than a hash and a verification.
+ */
+export function prepareDecoyPassword(): Promise<string> {
+  decoyHash ??= hashPassword("tierwall decoy password, never stored");
+  return decoyHash;
+}
+
+/**
  * Spends the time of a real verification when the address is unknown, so that
  * the response time does not tell an attacker which addresses have accounts.
  */
 export async function verifyDecoyPassword(password: string): Promise<false> {
-  decoyHash ??= hashPassword("tierwall decoy password, never stored");
-  await verifyPassword(await decoyHash, password);
+  await verifyPassword(await prepareDecoyPassword(), password);
   return false;
 }

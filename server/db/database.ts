@@ -97,6 +97,9 @@ export function applyMigrations(db: Db): number {
   let count = 0;
   for (const migration of migrations) {
     if (applied.has(migration.id)) continue;
+    for (const [name, fn] of Object.entries(migration.functions ?? {})) {
+      db.function(name, { deterministic: true }, (value) => fn(String(value)));
+    }
     db.transaction(() => {
       db.exec(migration.sql);
       db.prepare(

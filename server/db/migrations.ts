@@ -1,9 +1,19 @@
+import { hashSessionId } from "../auth/session-ids.ts";
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+  /** SQL functions the migration calls, registered on the connection before it runs. */
+  functions?: Readonly<Record<string, (value: string) => string>>;
+}
+
 /**
  * Schema migrations, applied in order at server start. Each runs once, inside a
  * transaction, and is recorded in `schema_migration`. Append new ones; never edit
  * one that has shipped.
  */
-export const migrations: readonly { id: number; name: string; sql: string }[] = [
+export const migrations: readonly Migration[] = [
   {
     id: 1,
     name: "readers, sessions, subscriptions, webhook events, email outbox",
@@ -169,6 +179,17 @@ export const migrations: readonly { id: number; name: string; sql: string }[] = 
         holder TEXT NOT NULL,
         expires_at INTEGER NOT NULL
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    id: 8,
+    name: "session ids stored hashed",
+    functions: { hash_session_id: hashSessionId },
+    sql: `
+      -- A session is kept under the SHA-256 of its id, never the id its cookie
+      -- carries (server/auth/session-ids.ts). Hashing the stored ids in place
+      -- keeps every reader who was signed in before signed in.
+      UPDATE session SET id = hash_session_id(id);
     `,
   },
 ];

@@ -5,7 +5,10 @@ import type { H3Event } from "h3";
  * socket's address. Behind reverse proxies, set TRUST_PROXY to the number of
  * proxies in front of the server: the client is then the entry that the
  * outermost trusted proxy appended to X-Forwarded-For. Entries to its left were
- * written by the client and prove nothing.
+ * written by the client and prove nothing. A header with fewer entries than
+ * there are trusted proxies did not pass through all of them, so the socket's
+ * address is used. TRUST_PROXY is safe only while the server's port is
+ * reachable from the proxy alone.
  */
 export function clientAddress(event: H3Event): string {
   const socketAddress = normalizeAddress(
@@ -27,7 +30,11 @@ export function clientRateLimitKey(event: H3Event): string {
   return rateLimitKeyFor(clientAddress(event));
 }
 
-/** The client address that the `hops` trusted proxies vouch for, if any. */
+/**
+ * The client address that the `hops` trusted proxies vouch for: the entry
+ * `hops` from the right. None when the header is shorter than that, since
+ * every entry left is then one a client could have written.
+ */
 export function forwardedClient(
   header: string | undefined,
   hops: number,
@@ -36,7 +43,8 @@ export function forwardedClient(
     .split(",")
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "");
-  const entry = entries[Math.max(0, entries.length - hops)];
+  if (hops < 1 || entries.length < hops) return undefined;
+  const entry = entries[entries.length - hops];
   return entry ? normalizeAddress(entry) : undefined;
 }
 

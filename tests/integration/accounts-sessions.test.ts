@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSessionId } from "../../server/auth/session-ids.ts";
 import {
   accountsFor,
   cookiePair,
@@ -11,9 +13,10 @@ import {
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
- * Session cookies on the built server: fixation, expiry that slides on every
- * kind of page, Max-Age that matches the stored session, and the cookie of a
- * site served over https behind a proxy that speaks plain http to Tierwall.
+ * Session cookies on the built server: ids stored only as hashes, fixation,
+ * expiry that slides on every kind of page, Max-Age that matches the stored
+ * session, and the cookie of a site served over https behind a proxy that
+ * speaks plain http to Tierwall.
  */
 
 const PLAIN = "tierwall_session";
@@ -21,6 +24,11 @@ const HOST_ONLY = "__Host-tierwall_session";
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** The `session` table's id for the session a `name=value` cookie carries. */
+function storedId(cookie: string): string {
+  return hashSessionId(cookie.split("=")[1] ?? "");
 }
 
 describe("on a plain-http site", () => {
@@ -39,8 +47,69 @@ describe("on a plain-http site", () => {
   const storedExpiry = (cookie: string): number | undefined =>
     accounts.query<{ expires_at: number }>(
       "SELECT expires_at FROM session WHERE id = ?",
-      cookie.split("=")[1],
+      storedId(cookie),
     )[0]?.expires_at;
+
+  /** The database file and its write-ahead log, as bytes on disk. */
+  const databaseBytes = (): string =>
+    ["", "-wal"]
+      .map((suffix) => {
+        try {
+          return readFileSync(`${stack.databasePath}${suffix}`).toString("latin1");
+        } catch {
+          return "";
+        }
+      })
+      .join("");
+
+  it("keeps only a hash of the session id: the cookie's value is nowhere in the database", async () => {
+    const reader = await accounts.signUp();
+    const signedIn = await stack.post("/api/auth/login", {
+      email: reader.email,
+      password: PASSWORD,
+    });
+    const cookie = cookiePair(setCookieNamed(signedIn, PLAIN) ?? "");
+    const id = cookie.split("=")[1] ?? "";
+    expect(id).toMatch(/^[a-z0-9]{40}$/);
+    expect(await accounts.me(cookie)).toMatchObject({ email: reader.email });
+
+    const rows = accounts.query<{ id: string }>(
+      "SELECT id FROM session WHERE user_id = ?",
+      accounts.userId(reader.email),
+    );
+    expect(rows.map((row) => row.id)).toContain(storedId(cookie));
+    for (const row of rows) {
+      expect(row.id).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.id).not.toBe(id);
+    }
+    const bytes = databaseBytes();
+    expect(bytes).toContain(storedId(cookie));
+    expect(bytes).not.toContain(id);
+    expect(bytes).not.toContain(reader.cookie.split("=")[1]);
+  });
+
+  it("keeps a reader signed in before session ids were hashed signed in", async () => {
+    const reader = await accounts.signUp();
+    const id = reader.cookie.split("=")[1] ?? "";
+    // The database as the previous release left it: the raw id in the table,
+    // the hashing migration not yet applied.
+    accounts.run("UPDATE session SET id = ? WHERE id = ?", id, storedId(reader.cookie));
+    accounts.run(
+      "DELETE FROM schema_migration WHERE name = ?",
+      "session ids stored hashed",
+    );
+
+    await stack.restart();
+
+    expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
+    expect(accounts.query("SELECT id FROM session WHERE id = ?", id)).toEqual([]);
+    expect(storedExpiry(reader.cookie)).toBeGreaterThan(nowSeconds());
+    const [applied] = accounts.query<{ n: number }>(
+      "SELECT count(*) AS n FROM schema_migration WHERE name = ?",
+      "session ids stored hashed",
+    );
+    expect(applied?.n).toBe(1);
+  });
 
   it("makes a planted cookie worthless: signing in starts a new session", async () => {
     const victim = await accounts.signUp();
@@ -78,12 +147,11 @@ describe("on a plain-http site", () => {
 
   it("slides the expiry on a static page too, with a matching cookie that no cache keeps", async () => {
     const reader = await accounts.signUp();
-    const id = reader.cookie.split("=")[1];
     for (const path of ["/", "/posts/", "/assets/site.css"]) {
       accounts.run(
         "UPDATE session SET expires_at = ? WHERE id = ?",
         nowSeconds() + 10 * 86_400,
-        id,
+        storedId(reader.cookie),
       );
 
       const page = await fetch(`${stack.baseUrl}${path}`, {
@@ -115,7 +183,7 @@ describe("on a plain-http site", () => {
     accounts.run(
       "UPDATE session SET expires_at = ? WHERE id = ?",
       nowSeconds() - 1,
-      reader.cookie.split("=")[1],
+      storedId(reader.cookie),
     );
 
     const page = await fetch(`${stack.baseUrl}/posts/`, {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSessionId } from "../../server/auth/session-ids.ts";
 import { flashOf, formAnswerOf, newClient } from "../helpers/accounts.ts";
 import { postJsonTo } from "../helpers/http.ts";
 import { readManifest } from "../helpers/site.ts";
@@ -532,7 +533,7 @@ describe("sessions", () => {
   function setSessionExpiry(cookie: string, expiresAt: number): void {
     const db = stack.openDb();
     try {
-      const id = cookie.split("=")[1];
+      const id = hashSessionId(cookie.split("=")[1] ?? "");
       db.prepare("UPDATE session SET expires_at = ? WHERE id = ?").run(expiresAt, id);
     } finally {
       db.close();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ReaderSessionAdapter } from "../../server/auth/lucia.ts";
+import { hashSessionId } from "../../server/auth/session-ids.ts";
 import {
   type ReaderHoldings,
   readEntitlement,
@@ -29,7 +30,8 @@ beforeEach(async () => {
   db.prepare(
     "INSERT INTO user (id, email, password_hash, created_at) VALUES ('r1', 'r1@example.com', 'x', ?)",
   ).run(now);
-  db.prepare("INSERT INTO session (id, expires_at, user_id) VALUES ('s1', ?, 'r1')").run(
+  db.prepare("INSERT INTO session (id, expires_at, user_id) VALUES (?, ?, 'r1')").run(
+    hashSessionId("s1"),
     now + 20 * DAY,
   );
 });
