@@ -8,8 +8,8 @@ import { TierwallBuildError } from "./errors.ts";
 import {
   markerInFreePost,
   misplacedMarker,
-  nothingPublicWarning,
   type PostSource,
+  teaserWarning,
 } from "./marker-problems.ts";
 import {
   hasPaywallMarker,
@@ -162,7 +162,7 @@ function preparePublicEdition(
       `remove it; the post is published at ${location.url} (set \`draft: true\` to hold it back)`,
     );
   }
-  const warning = nothingPublicWarning(source, parts, scan);
+  const warning = teaserWarning(source, parts, scan);
   if (warning) context.warn(file, warning.problem, warning.fix);
   context.registry.gatedPosts.set(file, {
     inputPath: file,

@@ -2,6 +2,7 @@ import { assertValidDate, rawDateLine } from "./dates.ts";
 import { fullEditionSource } from "./editions.ts";
 import type { EleventyConfig } from "./eleventy-types.ts";
 import { TierwallBuildError } from "./errors.ts";
+import { countLineBreaks, lineBounds } from "./source-file.ts";
 
 /**
  * Reading front matter with the file's name at hand. Eleventy reads YAML
@@ -36,9 +37,8 @@ function parseOrExplain(parseYaml: YamlEngine, text: string, file: string): unkn
     return parseYaml(text);
   } catch (error) {
     const { reason, mark } = error as { reason?: string; mark?: { line?: number } };
-    // The engine's text starts with the newline after the opening `---`, so its
-    // line numbers (counted from 0) are one less than the file's.
-    const line = typeof mark?.line === "number" ? ` on line ${mark.line + 1}` : "";
+    const line =
+      typeof mark?.line === "number" ? ` on line ${failingLine(parseYaml, text)}` : "";
     throw new TierwallBuildError(
       file,
       `the front matter is not valid YAML${line}: ${reason ?? String(error)}`,
@@ -46,6 +46,32 @@ function parseOrExplain(parseYaml: YamlEngine, text: string, file: string): unkn
         'a value that contains a colon or starts with a quote or bracket (`title: "Postgres: ' +
         'a field guide"`); indent list items the same way',
     );
+  }
+}
+
+/**
+ * The file's line (from 1) where the YAML that fails begins. The parser marks
+ * where it gave up, which for a quote or bracket left open is a later line, or
+ * past the end of the front matter: not the line to fix. That line is the one
+ * after the last whose front matter, read up to it, still parses.
+ *
+ * The engine's text starts right after the opening `---`, on the file's first
+ * line, so its line N (from 0) is the file's line N + 1.
+ */
+function failingLine(parseYaml: YamlEngine, text: string): number {
+  for (let line = countLineBreaks(text) - 1; line >= 0; line--) {
+    if (parsesUpTo(parseYaml, text, line)) return line + 2;
+  }
+  return 1;
+}
+
+/** Whether the text's lines 0 to `line` (from 0) parse on their own. */
+function parsesUpTo(parseYaml: YamlEngine, text: string, line: number): boolean {
+  try {
+    parseYaml(text.slice(0, lineBounds(text, line).end));
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -5,8 +5,9 @@ import type { PostParts } from "./teaser.ts";
 
 /**
  * What the build tells a writer about a post's paywall marker: mistakes that
- * stop the build, and the warning for a gated post with nothing public. Lines
- * are the file's, counted from 1, as an editor shows them.
+ * stop the build, and the warnings for a gated post with nothing public or
+ * with two teasers. Lines are the file's, counted from 1, as an editor shows
+ * them.
  */
 
 export interface PostSource {
@@ -50,12 +51,18 @@ export function misplacedMarker(post: PostSource, bodyLine: number): TierwallBui
   );
 }
 
-/** The warning for a gated post whose teaser is empty, if it has one to give. */
-export function nothingPublicWarning(
+/**
+ * The warning about a gated post's teaser, if it has one to give: nothing
+ * public, or both a `teaser:` and a marker, where the `teaser:` wins.
+ */
+export function teaserWarning(
   post: PostSource,
   parts: PostParts,
   scan: MarkerScan,
 ): Warning | undefined {
+  if (parts.teaserSource === "front matter" && scan.markerLine !== undefined) {
+    return teaserAndMarkerWarning(post, scan.markerLine);
+  }
   if (parts.teaser) return undefined;
   if (parts.teaserSource === "none") return noMarkerWarning(post, scan.lookalikes);
   return {
@@ -63,6 +70,18 @@ export function nothingPublicWarning(
       "this gated post has nothing public: no text above <!-- paywall --> and no " +
       "`teaser:`, so its teaser page, the listings and the feeds show only its title",
     fix: `write an opening paragraph above <!-- paywall -->, or ${TEASER_FIX}`,
+  };
+}
+
+function teaserAndMarkerWarning(post: PostSource, bodyLine: number): Warning {
+  const line = fileLineOfBody(post.file, post.body, bodyLine);
+  return {
+    problem:
+      `this gated post has both \`teaser:\` and a <!-- paywall --> marker on line ${line}; ` +
+      "the `teaser:` wins, so the text above the marker is gated with the rest of the post",
+    fix:
+      "remove one of them: the marker, to keep the whole body for subscribers, or " +
+      "`teaser:`, to make the text above the marker public",
   };
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { lstat } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/stack.ts";
 import { createFixtureSite, type FixtureSite, post } from "../unit/plugin-fixture.ts";
@@ -75,6 +76,51 @@ describe("npm run build:site", { timeout: BUILD_TIMEOUT }, () => {
     expect(run.lines, run.output).toHaveLength(4);
     expect(run.output).toContain("posts/colon.md: the front matter is not valid YAML");
     expect(run.output).toContain("Fix: check that line");
+  });
+
+  // Lines as the writer's editor shows them, the opening `---` being line 1.
+  it.each([
+    ["on the first line", "---\ntitle: [unclosed\n---\nBody.\n", 2],
+    ["with CRLF line ends", "---\r\ntitle: [unclosed\r\n---\r\nBody.\r\n", 2],
+    ["left open above more lines", "---\ntitle: [unclosed\ntier: core\n---\nBody.\n", 2],
+    [
+      "on a later line",
+      '---\ntitle: Fine\ntier: core\nteaser: "Quoted" and not\n---\n',
+      4,
+    ],
+    [
+      "in a quoted value that never closes",
+      '---\ntitle: Fine\nteaser: "Starts here\n  and goes on\ntier: core\n---\nBody.\n',
+      3,
+    ],
+  ])("names the file's line of a YAML mistake %s", async (_, source, line) => {
+    const run = await buildSiteCommand({ "posts/broken.md": source });
+
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(
+      `posts/broken.md: the front matter is not valid YAML on line ${line}:`,
+    );
+  });
+
+  it("warns that a teaser in front matter wins over the marker, naming its line", async () => {
+    const run = await buildSiteCommand({
+      "posts/both.md": post(
+        { title: "Both", tier: "core", teaser: "The summary everyone reads." },
+        "The opening the writer meant as public.\n\n<!-- paywall -->\n\nThe rest.",
+      ),
+    });
+
+    expect(run.code, run.output).toBe(0);
+    // Outside the project, the file is named by its absolute path.
+    const file = path.join(site?.contentDir ?? "", "posts/both.md");
+    expect(run.output).toContain(
+      `[build] warning: ${file}: this gated post has both \`teaser:\` and a ` +
+        "<!-- paywall --> marker on line 8; the `teaser:` wins, so the text above the " +
+        "marker is gated with the rest of the post\n  Fix: remove one of them",
+    );
+    const teaserPage = (await site?.read("public/posts/both/index.html")) ?? "";
+    expect(teaserPage).toContain("The summary everyone reads.");
+    expect(teaserPage).not.toContain("The opening the writer meant as public.");
   });
 
   it("keeps the stack trace of a failure that is not a writer's", async () => {

@@ -308,4 +308,15 @@ describe("build warnings", { timeout: BUILD_TIMEOUT }, () => {
     });
     expect(result.warnings).toEqual([]);
   });
+
+  it("does not warn about a front-matter teaser beside a marker shown only in code", async () => {
+    const warnings = await buildWarnings({
+      "posts/howto.md": post(
+        { title: "How to", tier: "core", teaser: "A public summary." },
+        "Write it like this:\n\n```\n<!-- paywall -->\n```\n\nAll of it is gated.",
+      ),
+    });
+
+    expect(warnings).toEqual([]);
+  });
 });
