@@ -3,7 +3,8 @@ import {
   getHeader,
   getRequestHeader,
   type H3Event,
-  readBody,
+  readMultipartFormData,
+  readRawBody,
   sendRedirect,
   setResponseHeader,
 } from "h3";
@@ -20,30 +21,72 @@ export function wantsJson(event: H3Event): boolean {
   return accept.includes("application/json") || contentType.includes("application/json");
 }
 
-/** The request's fields, from a form post or a JSON body, as strings. */
+/** The body types a form endpoint reads, as a refusal names them. */
+const ACCEPTED_BODIES =
+  "application/x-www-form-urlencoded, multipart/form-data or application/json";
+
+/**
+ * The request's fields, from a form post (urlencoded or multipart, fields
+ * only) or a JSON object, as strings. A field sent twice is dropped. No body
+ * at all reads as no fields; a body of another type is refused with 415.
+ */
 export async function readFields(event: H3Event): Promise<Record<string, string>> {
   const contentType = getHeader(event, "content-type") ?? "";
-  const known =
-    contentType.includes("application/json") ||
-    contentType.includes("application/x-www-form-urlencoded");
-  if (!known && contentType !== "") {
-    throw createError({ statusCode: 415, message: "Send a form or a JSON body." });
+  const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+
+  if (mediaType === "") {
+    if (!hasBody(event)) return {};
+    throw createError({
+      statusCode: 415,
+      message: `Send the body with a Content-Type: ${ACCEPTED_BODIES}.`,
+    });
   }
+  if (mediaType === "application/json") return readJsonFields(event);
+  if (mediaType === "application/x-www-form-urlencoded")
+    return readUrlencodedFields(event);
+  if (mediaType === "multipart/form-data") return readMultipartFields(event);
+  throw createError({
+    statusCode: 415,
+    message: `Send the body as ${ACCEPTED_BODIES}.`,
+  });
+}
+
+/** Whether the request carries a body, by the headers that announce one. */
+function hasBody(event: H3Event): boolean {
+  const length = getRequestHeader(event, "content-length");
+  if (length !== undefined) return Number(length) > 0;
+  return getRequestHeader(event, "transfer-encoding") !== undefined;
+}
+
+async function readBodyText(event: H3Event): Promise<string> {
+  try {
+    return (await readRawBody(event, "utf8")) ?? "";
+  } catch {
+    throw unreadableBody();
+  }
+}
+
+function unreadableBody(): Error {
+  return createError({ statusCode: 400, message: "The request body could not be read." });
+}
+
+async function readJsonFields(event: H3Event): Promise<Record<string, string>> {
+  const text = await readBodyText(event);
+  if (text.trim() === "") return {};
 
   let body: unknown;
   try {
-    body = await readBody(event);
+    body = JSON.parse(text);
   } catch {
     throw createError({
       statusCode: 400,
-      message: "The request body could not be read.",
+      message: "The request body is not valid JSON.",
     });
   }
-  if (body === undefined || body === null || body === "") return {};
-  if (typeof body !== "object" || Array.isArray(body)) {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw createError({
       statusCode: 400,
-      message: "The request body must be an object.",
+      message: "The request body must be a JSON object.",
     });
   }
 
@@ -54,6 +97,47 @@ export async function readFields(event: H3Event): Promise<Record<string, string>
       fields[key] = String(value);
   }
   return fields;
+}
+
+async function readUrlencodedFields(event: H3Event): Promise<Record<string, string>> {
+  const form = new URLSearchParams(await readBodyText(event));
+  return collectFields(form.entries());
+}
+
+/** Fields only: a form that uploads a file is refused, since no endpoint takes one. */
+async function readMultipartFields(event: H3Event): Promise<Record<string, string>> {
+  let parts: Awaited<ReturnType<typeof readMultipartFormData>>;
+  try {
+    parts = await readMultipartFormData(event);
+  } catch {
+    throw unreadableBody();
+  }
+  if (parts === undefined) {
+    // h3 reads nothing without a boundary or without a body.
+    if (hasBody(event)) throw unreadableBody();
+    return {};
+  }
+
+  const entries: [string, string][] = [];
+  for (const part of parts) {
+    if (part.filename !== undefined) {
+      throw createError({ statusCode: 400, message: "Send the form without files." });
+    }
+    if (part.name) entries.push([part.name, part.data.toString("utf8")]);
+  }
+  return collectFields(entries);
+}
+
+/** A form's fields, without any sent twice: which one was meant is unknown. */
+function collectFields(entries: Iterable<[string, string]>): Record<string, string> {
+  const fields = new Map<string, string>();
+  const repeated = new Set<string>();
+  for (const [name, value] of entries) {
+    if (fields.has(name)) repeated.add(name);
+    fields.set(name, value);
+  }
+  for (const name of repeated) fields.delete(name);
+  return Object.fromEntries(fields);
 }
 
 /**
