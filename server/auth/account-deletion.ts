@@ -40,11 +40,10 @@ export async function deleteAccount(
   db: Db,
   reader: Reader,
   password: string,
-  client: string,
   nowSeconds: number,
   stripe: () => Stripe = useStripe,
 ): Promise<DeletionOutcome> {
-  const check = await checkCurrentPassword(db, reader, password, client, nowSeconds);
+  const check = await checkCurrentPassword(db, reader, password, nowSeconds);
   if (!check.ok) return refusal(check);
 
   // IMPORTANT: in the queue that starts the reader's Checkouts, in every

@@ -22,28 +22,27 @@ import type { Reader } from "./types.ts";
 
 export type SettingsOutcome =
   | { ok: true }
-  | { ok: false; reason: "wrong-password" | "same-email" }
+  | { ok: false; reason: "wrong-password" | "same-email" | "same-password" }
   | { ok: false; reason: "rate-limited"; retryAfterSeconds: number };
 
 /**
  * Sets a new password, ends every session of the reader and makes every link
  * they were emailed dead; the caller signs this browser in again with a new
- * session id, so only it stays signed in.
+ * session id, so only it stays signed in. The same password again is refused
+ * before anything is checked: it would change nothing but sign every other
+ * device out.
  */
 export async function changePassword(
   db: Db,
   reader: Reader,
   passwords: { current: string; next: string },
-  client: string,
   nowSeconds: number,
 ): Promise<SettingsOutcome> {
-  const check = await checkCurrentPassword(
-    db,
-    reader,
-    passwords.current,
-    client,
-    nowSeconds,
-  );
+  if (passwords.next === passwords.current) {
+    return { ok: false, reason: "same-password" };
+  }
+
+  const check = await checkCurrentPassword(db, reader, passwords.current, nowSeconds);
   if (!check.ok) return refusal(check);
 
   const passwordHash = await hashPassword(passwords.next);
@@ -74,13 +73,7 @@ export async function requestEmailChange(
 ): Promise<SettingsOutcome> {
   if (change.newEmail === reader.email) return { ok: false, reason: "same-email" };
 
-  const check = await checkCurrentPassword(
-    db,
-    reader,
-    change.password,
-    client,
-    nowSeconds,
-  );
+  const check = await checkCurrentPassword(db, reader, change.password, nowSeconds);
   if (!check.ok) return refusal(check);
 
   const limit = takeRateLimitHits(
@@ -109,8 +102,8 @@ export async function requestEmailChange(
 /**
  * Gives the reader's Stripe customer their new address, so receipts and
  * Stripe's own emails follow the account. The move itself is done by then, so
- * a failure here is logged and left: the reader can still update the address
- * in the Billing Portal.
+ * a failure here is logged and left: `npm run stripe:sync` gives the customer
+ * the reader's address later (see repairCustomerEmails).
  */
 export async function copyEmailToStripe(
   db: Db,
@@ -123,7 +116,11 @@ export async function copyEmailToStripe(
   try {
     await stripe().customers.update(customerId, { email });
   } catch (error) {
-    logError("billing", `reader ${readerId}'s new address did not reach Stripe`, error);
+    logError(
+      "billing",
+      `reader ${readerId}'s new address did not reach Stripe (npm run stripe:sync repairs it)`,
+      error,
+    );
   }
 }
 

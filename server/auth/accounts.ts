@@ -6,6 +6,7 @@ import { sendVerificationLink } from "./email-links.ts";
 import { hashPassword, verifyDecoyPassword, verifyPassword } from "./password.ts";
 import {
   clearRateLimit,
+  currentPasswordFailuresPerReader,
   forgiveRateLimitHit,
   signInFailuresPerAddress,
   signInFailuresPerClient,
@@ -97,21 +98,35 @@ export async function signIn(
 
 /**
  * Checks the signed-in reader's password before a change that needs it (a new
- * address or password, deleting the account). It counts against the same
- * limits as signing in, so a stolen session cannot be used to guess it.
+ * address or password, deleting the account). It counts against a limit of
+ * its own, per reader, so a stolen session cannot be used to guess it, while
+ * failed sign-ins at the reader's address, which anyone can cause, do not
+ * shut the reader out of their own account page.
  */
 export async function checkCurrentPassword(
   db: Db,
   reader: Reader,
   password: string,
-  client: string,
   nowSeconds: number = unixNow(),
 ): Promise<SignInResult> {
-  const result = await signIn(db, { email: reader.email, password }, client, nowSeconds);
-  if (result.ok && result.reader.id !== reader.id) {
+  // IMPORTANT: counted before the password is checked, as in signIn.
+  const limit = takeRateLimitHits(
+    db,
+    [[currentPasswordFailuresPerReader, reader.id]],
+    nowSeconds,
+  );
+  if (limit.limited) {
+    logWarn("auth", `reader ${reader.id}'s password check refused: too many attempts`);
+    return { ok: false, ...rateLimited(limit.retryAfterSeconds) };
+  }
+
+  const row = findReaderRow(db, reader.id);
+  if (!row || !(await verifyPassword(row.password_hash, password))) {
     return { ok: false, reason: "invalid-credentials" };
   }
-  return result;
+
+  clearRateLimit(db, currentPasswordFailuresPerReader, reader.id);
+  return { ok: true, reader: toReader(row) };
 }
 
 export function findReaderByEmail(db: Db, email: string): Reader | undefined {
@@ -120,13 +135,17 @@ export function findReaderByEmail(db: Db, email: string): Reader | undefined {
 }
 
 export function findReaderById(db: Db, id: string): Reader | undefined {
-  const row = db
+  const row = findReaderRow(db, id);
+  return row && toReader(row);
+}
+
+function findReaderRow(db: Db, id: string): UserRow | undefined {
+  return db
     .prepare(
       `SELECT id, email, password_hash, email_verified, stripe_customer_id
          FROM user WHERE id = ?`,
     )
     .get(id) as UserRow | undefined;
-  return row && toReader(row);
 }
 
 function findUserRow(db: Db, email: string): UserRow | undefined {

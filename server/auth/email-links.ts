@@ -67,7 +67,7 @@ export function sendEmailChangeLink(
     {
       to: newEmail,
       template: "verify-email",
-      data: linkData(newEmail, "/verify-email/", issued),
+      data: { ...linkData(newEmail, "/verify-email/", issued), reason: "change" },
       idempotencyKey: `change-email:${issued.id}`,
     },
     nowSeconds,

@@ -27,6 +27,18 @@ export const signInFailuresPerClient: RateLimitPolicy = {
   windowSeconds: 15 * 60,
 };
 
+/**
+ * Wrong current passwords on the account page, per signed-in reader: slows a
+ * stolen session guessing the password. Apart from the sign-in limits, so
+ * that a stranger locking an address by failed sign-ins does not also lock
+ * its reader, signed in already, out of their own account page.
+ */
+export const currentPasswordFailuresPerReader: RateLimitPolicy = {
+  name: "current-password-reader",
+  limit: 10,
+  windowSeconds: 15 * 60,
+};
+
 /** New accounts from one client. */
 export const signUpsPerClient: RateLimitPolicy = {
   name: "signup-client",

@@ -57,3 +57,20 @@ async function createCustomerOnce(
   if (!linked) throw new Error(`user ${reader.id} vanished while linking a customer`);
   return linked;
 }
+
+/**
+ * Gives the customer the reader's address when Stripe holds another one, as
+ * after a move confirmed while Stripe could not be reached. Returns whether it
+ * did; a customer deleted in Stripe is left alone.
+ */
+export async function alignCustomerEmail(
+  stripe: Stripe,
+  customerId: string,
+  email: string,
+): Promise<boolean> {
+  const customer = await stripe.customers.retrieve(customerId);
+  if (customer.deleted || customer.email === email) return false;
+
+  await stripe.customers.update(customerId, { email });
+  return true;
+}

@@ -2,6 +2,7 @@ import type Stripe from "stripe";
 import tierwall from "../../tierwall.config.ts";
 import type { Db } from "../db/database.ts";
 import { maskEmail } from "../log.ts";
+import { alignCustomerEmail } from "./customers.ts";
 import { readEntitlement } from "./entitlements.ts";
 import { type SyncResult, syncCustomerSubscriptions } from "./sync.ts";
 
@@ -64,6 +65,41 @@ export async function repairSubscriptions(
 
   const tierChanges = compareTiers(tiersBefore, readTiers(db));
   return { customersChecked: customers.size, unknownCustomers, tierChanges, failures };
+}
+
+export interface EmailRepairReport {
+  /** Customers whose email Stripe held differently from the reader's address. */
+  emailsFixed: number;
+  failures: RepairFailure[];
+}
+
+/**
+ * Brings the email of every reader's customer in line with the reader's
+ * address: a move confirmed while Stripe was down never reached it. Each
+ * address is read just before its customer is checked, so a move confirmed
+ * meanwhile is not undone.
+ */
+export async function repairCustomerEmails(
+  stripe: Stripe,
+  db: Db,
+): Promise<EmailRepairReport> {
+  const readEmail = db.prepare("SELECT email FROM user WHERE stripe_customer_id = ?");
+  const failures: RepairFailure[] = [];
+  let emailsFixed = 0;
+
+  for (const customerId of readLinkedCustomers(db)) {
+    const row = readEmail.get(customerId) as { email: string } | undefined;
+    if (!row) continue;
+    try {
+      if (await alignCustomerEmail(stripe, customerId, row.email)) emailsFixed++;
+    } catch (error) {
+      failures.push({
+        what: `customer ${customerId}'s email`,
+        message: describeError(error),
+      });
+    }
+  }
+  return { emailsFixed, failures };
 }
 
 /** Every customer id a reader's account is linked to. */

@@ -34,7 +34,13 @@ export interface RenderedEmail {
  */
 export interface TemplateData {
   /** A new account, or a new address after a change: confirm it. */
-  "verify-email": { email: string; url: string; expiresAt: string };
+  "verify-email": {
+    email: string;
+    url: string;
+    expiresAt: string;
+    /** Why the address is to be confirmed. Default "sign-up". */
+    reason?: "sign-up" | "change";
+  };
   /** Passwordless sign-in. */
   "sign-in-link": { email: string; url: string; expiresAt: string };
   "password-reset": { email: string; url: string; expiresAt: string };

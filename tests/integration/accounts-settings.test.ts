@@ -70,8 +70,11 @@ describe("changing the email address", () => {
     expect(await messageOf(asked)).toContain(newEmail);
     expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
 
-    const link = await accounts.emailedLink(newEmail, "verify-email");
-    const moved = await accounts.followLink(link);
+    const confirm = await accounts.waitForEmail(newEmail, "verify-email");
+    expect(confirm.email.subject).toMatch(/^Confirm your new email address/);
+    expect(confirm.email.text).toContain("the account stays where it is");
+    expect(confirm.email.text).not.toContain("sign up");
+    const moved = await accounts.followLink(accounts.linkIn(confirm));
     expect(moved.status).toBe(303);
     expect(formAnswerOf(moved, stack.baseUrl).notice).toContain(newEmail);
     expect(await accounts.me(reader.cookie)).toMatchObject({
@@ -232,6 +235,97 @@ describe("changing the email address", () => {
   });
 });
 
+describe("the account page's password checks", () => {
+  /** Wrong passwords for the address, each from a client of its own. */
+  async function lockAddress(email: string): Promise<Response> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const wrong = await accounts.postJson(
+        "/api/auth/login",
+        { email, password: `a stranger's guess ${attempt}` },
+        undefined,
+        { "x-forwarded-for": newClient() },
+      );
+      expect(wrong.status).toBe(401);
+    }
+    return accounts.postJson(
+      "/api/auth/login",
+      { email, password: PASSWORD },
+      undefined,
+      {
+        "x-forwarded-for": newClient(),
+      },
+    );
+  }
+
+  it("let a signed-in reader change their address and delete their account while a stranger has locked the address", async () => {
+    const reader = await accounts.signUp();
+    const locked = await lockAddress(reader.email);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await messageOf(locked)).toMatch(/sign-in link or a password reset/);
+
+    const moved = await accounts.postJson(
+      "/api/account/email",
+      { email: newAddress("locked-out"), currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(moved.status).toBe(202);
+    const deleted = await accounts.postJson(
+      "/api/account/delete",
+      { currentPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(deleted.status).toBe(200);
+    expect(accounts.query("SELECT 1 FROM user WHERE email = ?", reader.email)).toEqual(
+      [],
+    );
+  });
+
+  it("refuse an eleventh wrong current password in 15 minutes with 429 and Retry-After, whatever the form", async () => {
+    const reader = await accounts.signUp();
+    const forms: [string, Record<string, string>][] = [
+      ["/api/account/email", { email: newAddress("guess") }],
+      ["/api/account/password", { newPassword: "a brand new password" }],
+      ["/api/account/delete", {}],
+    ];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const [path, fields] = forms[attempt % forms.length] as (typeof forms)[number];
+      const wrong = await accounts.postJson(
+        path,
+        { ...fields, currentPassword: `guess number ${attempt}` },
+        reader.cookie,
+        { "x-forwarded-for": newClient() },
+      );
+      expect(wrong.status, path).toBe(403);
+    }
+
+    for (const [path, fields] of forms) {
+      const refused = await accounts.postJson(
+        path,
+        { ...fields, currentPassword: PASSWORD },
+        reader.cookie,
+        { "x-forwarded-for": newClient() },
+      );
+      expect(refused.status, path).toBe(429);
+      const retryAfter = Number(refused.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    }
+    expect(
+      accounts.query("SELECT 1 FROM user WHERE email = ?", reader.email),
+    ).toHaveLength(1);
+
+    // Signing in is counted apart, and the right password still works there.
+    const signIn = await accounts.postJson(
+      "/api/auth/login",
+      { email: reader.email, password: PASSWORD },
+      undefined,
+      { "x-forwarded-for": newClient() },
+    );
+    expect(signIn.status).toBe(200);
+  });
+});
+
 describe("changing the password", () => {
   it("ends every other session and keeps this one under a new id", async () => {
     const reader = await accounts.signUp();
@@ -318,6 +412,37 @@ describe("changing the password", () => {
       password: PASSWORD,
     });
     expect(login.status).toBe(200);
+  });
+  it("refuses the current password as the new one with 400, and signs no device out", async () => {
+    const reader = await accounts.signUp();
+    const elsewhere = await stack.post("/api/auth/login", {
+      email: reader.email,
+      password: PASSWORD,
+    });
+    const otherDevice = cookiePair(setCookieNamed(elsewhere, SESSION) ?? "");
+    const hashBefore = accounts.query(
+      "SELECT password_hash FROM user WHERE email = ?",
+      reader.email,
+    );
+
+    const same = await accounts.postJson(
+      "/api/account/password",
+      { currentPassword: PASSWORD, newPassword: PASSWORD },
+      reader.cookie,
+    );
+    expect(same.status).toBe(400);
+    expect(await messageOf(same)).toMatch(
+      /Choose a password different from the current one/,
+    );
+    expect(same.headers.getSetCookie().some((c) => c.startsWith(`${SESSION}=`))).toBe(
+      false,
+    );
+
+    expect(await accounts.me(reader.cookie)).toMatchObject({ email: reader.email });
+    expect(await accounts.me(otherDevice)).toMatchObject({ email: reader.email });
+    expect(
+      accounts.query("SELECT password_hash FROM user WHERE email = ?", reader.email),
+    ).toEqual(hashBefore);
   });
 });
 

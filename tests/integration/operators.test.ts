@@ -12,6 +12,8 @@ import { emulatorStripeClient, repoRoot } from "../../scripts/stack.ts";
 import { HANDLED_EVENT_TYPES } from "../../server/billing/events.ts";
 import { runStripeSetup } from "../../server/billing/setup.ts";
 import tierwall from "../../tierwall.config.ts";
+import { accountsFor, newAddress } from "../helpers/accounts.ts";
+import { billingFor } from "../helpers/billing.ts";
 import { payOnCheckoutPage } from "../helpers/checkout.ts";
 import { gatedPage } from "../helpers/site.ts";
 import { type Reader, type Stack, startStack } from "../helpers/stack.ts";
@@ -515,6 +517,45 @@ describe("npm run stripe:sync", () => {
     expect(sync.stderr).toContain("the subscription list:");
 
     expect(query("SELECT * FROM subscription ORDER BY id")).toEqual(rowsBefore);
+  });
+
+  it("gives Stripe a new address that was confirmed while Stripe was down", async () => {
+    const accounts = accountsFor(stack);
+    const emulator = billingFor(stack).emulator;
+    const mover = await stack.signUp();
+    await subscribe(mover, "spark");
+    const [linked] = query<{ stripe_customer_id: string }>(
+      "SELECT stripe_customer_id FROM user WHERE email = ?",
+      mover.email,
+    );
+    const customerId = linked?.stripe_customer_id ?? "";
+    const newEmail = newAddress("moved-in-outage");
+
+    const asked = await stack.post(
+      "/api/account/email",
+      { email: newEmail, currentPassword: mover.password },
+      mover.cookie,
+    );
+    expect(asked.status).toBe(303);
+    const link = await accounts.emailedLink(newEmail, "verify-email");
+    await emulator.outage(true);
+    try {
+      expect((await accounts.followLink(link)).status).toBe(303);
+    } finally {
+      await emulator.outage(false);
+    }
+    const stale = await stack.stripe.customers.retrieve(customerId);
+    expect(stale).toMatchObject({ email: mover.email });
+
+    const sync = await runCli("stripe-sync.ts", []);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toContain("customer emails corrected: 1");
+    expect(sync.stdout).not.toContain(newEmail);
+    const fixed = await stack.stripe.customers.retrieve(customerId);
+    expect(fixed).toMatchObject({ email: newEmail });
+
+    const again = await runCli("stripe-sync.ts", []);
+    expect(again.stdout).toContain("customer emails corrected: 0");
   });
 
   it("refuses a DATABASE_PATH with no database there, creating nothing", async () => {

@@ -128,6 +128,25 @@ describe("the email templates", () => {
     },
   );
 
+  it("verify-email speaks of a sign-up, or of a move when the address is a change", () => {
+    const signUp = render("verify-email");
+    const move = renderEmail(
+      "verify-email",
+      { ...samples["verify-email"], reason: "change" },
+      site,
+    );
+
+    expect(signUp.text).toContain("If you did not sign up for Bits & <Bytes>");
+    expect(move.subject).toBe("Confirm your new email address for Bits & <Bytes>");
+    expect(move.text).toContain("Someone asked to move a Bits & <Bytes> account to");
+    expect(move.text).toContain(
+      "If it was not you, ignore this email; the account stays where it is.",
+    );
+    expect(move.text).not.toContain("sign up");
+    expect(move.html).toContain("Bits &amp; &lt;Bytes&gt; account to");
+    expect(hrefs(move.html)).toContain(actionUrl.replaceAll("&", "&amp;"));
+  });
+
   it("welcome links to the account page", () => {
     const { subject, text } = render("welcome");
     expect(subject).toBe("Welcome to Bits & <Bytes>");

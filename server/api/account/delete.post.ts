@@ -4,7 +4,6 @@ import { unixNow } from "../../auth/accounts.ts";
 import { parseCurrentPasswordField } from "../../auth/credentials.ts";
 import { clearSessionCookie } from "../../auth/sessions.ts";
 import { useDb } from "../../db/database.ts";
-import { clientRateLimitKey } from "../../http/client-ip.ts";
 import {
   failRequest,
   failSignedOut,
@@ -29,13 +28,7 @@ export default defineEventHandler(async (event) => {
   const reader = event.context.user;
   if (!reader) return failSignedOut(event, "Sign in to delete your account.");
 
-  const outcome = await deleteAccount(
-    useDb(),
-    reader,
-    form.result.value,
-    clientRateLimitKey(event),
-    unixNow(),
-  );
+  const outcome = await deleteAccount(useDb(), reader, form.result.value, unixNow());
   if (!outcome.ok) {
     switch (outcome.reason) {
       case "rate-limited":

@@ -7,7 +7,6 @@ import {
 } from "../../auth/credentials.ts";
 import { startSession } from "../../auth/sessions.ts";
 import { useDb } from "../../db/database.ts";
-import { clientRateLimitKey } from "../../http/client-ip.ts";
 import {
   failRequest,
   failSignedOut,
@@ -16,6 +15,9 @@ import {
   readCheckedForm,
   succeedWithNotice,
 } from "../../http/respond.ts";
+
+const SAME_PASSWORD =
+  "Choose a password different from the current one. Nothing was changed.";
 
 // A new password from the account page: every other session ends, and this one
 // continues under a new id.
@@ -34,15 +36,12 @@ export default defineEventHandler(async (event) => {
   if (!reader) return failSignedOut(event, "Sign in to change your password.");
 
   const { current, next } = form.result;
-  const outcome = await changePassword(
-    useDb(),
-    reader,
-    { current, next },
-    clientRateLimitKey(event),
-    unixNow(),
-  );
+  const outcome = await changePassword(useDb(), reader, { current, next }, unixNow());
   if (!outcome.ok && outcome.reason === "rate-limited") {
     return failTooManyAttempts(event, outcome.retryAfterSeconds, "/account/");
+  }
+  if (!outcome.ok && outcome.reason === "same-password") {
+    return failRequest(event, 400, SAME_PASSWORD, "/account/");
   }
   if (!outcome.ok)
     return failRequest(event, 403, "Your current password is not right.", "/account/");
