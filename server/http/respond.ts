@@ -193,16 +193,23 @@ export function formPageWithNext(formPage: string, next: string | undefined): st
   return `${formPage}?${new URLSearchParams({ next: safe })}`;
 }
 
-/** Answers 429 with Retry-After, in minutes for people and seconds for machines. */
+/**
+ * Answers 429 with Retry-After, in minutes for people and seconds for machines.
+ * `orElse` names another way in, for a wait the reader did not cause.
+ */
 export async function failTooManyAttempts(
   event: H3Event,
   retryAfterSeconds: number,
   formPage: string,
+  orElse?: string,
 ): Promise<unknown> {
   setResponseHeader(event, "retry-after", retryAfterSeconds);
   const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
   const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
-  return failRequest(event, 429, `Too many attempts. Try again in ${wait}.`, formPage);
+  const message = orElse
+    ? `Too many attempts. Try again in ${wait}, or ${orElse}.`
+    : `Too many attempts. Try again in ${wait}.`;
+  return failRequest(event, 429, message, formPage);
 }
 
 type Checked = { ok: true } | { ok: false; message: string };

@@ -1,4 +1,4 @@
-import { defineEventHandler, type H3Event, setResponseHeader } from "h3";
+import { defineEventHandler } from "h3";
 import { signIn } from "../../auth/accounts.ts";
 import { parseSignInFields } from "../../auth/credentials.ts";
 import { startSession } from "../../auth/sessions.ts";
@@ -6,6 +6,7 @@ import { useDb } from "../../db/database.ts";
 import { clientRateLimitKey } from "../../http/client-ip.ts";
 import {
   failRequest,
+  failTooManyAttempts,
   readCheckedForm,
   safeNextPath,
   succeedRequest,
@@ -22,7 +23,14 @@ export default defineEventHandler(async (event) => {
 
   const result = await signIn(useDb(), parsed.credentials, clientRateLimitKey(event));
   if (!result.ok && result.reason === "rate-limited") {
-    return failLockedSignIn(event, result.retryAfterSeconds, formPage);
+    // Anyone can lock an address by typing wrong passwords for it, so the
+    // answer shows its reader the ways in that need no password.
+    return failTooManyAttempts(
+      event,
+      result.retryAfterSeconds,
+      formPage,
+      "get in now with an emailed sign-in link or a password reset",
+    );
   }
   if (!result.ok) return failRequest(event, 401, WRONG_CREDENTIALS, formPage);
 
@@ -32,21 +40,3 @@ export default defineEventHandler(async (event) => {
     user: { id: result.reader.id, email: result.reader.email },
   });
 });
-
-/**
- * 429 with Retry-After. Anyone can lock an address by typing wrong passwords
- * for it, so the message shows its reader the ways in that need no password.
- */
-function failLockedSignIn(
-  event: H3Event,
-  retryAfterSeconds: number,
-  formPage: string,
-): Promise<unknown> {
-  setResponseHeader(event, "retry-after", retryAfterSeconds);
-  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
-  const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
-  const message =
-    `Too many attempts. Try again in ${wait}, or get in now with an emailed ` +
-    "sign-in link or a password reset.";
-  return failRequest(event, 429, message, formPage);
-}
