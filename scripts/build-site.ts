@@ -5,6 +5,7 @@ import type { Manifest } from "../lib/manifest.ts";
 import { buildSite } from "../plugin/build.ts";
 import { isWriterError } from "../plugin/errors.ts";
 import { describeLiveBuild } from "../plugin/finish-build.ts";
+import { checkSiteUrl } from "../plugin/site-url.ts";
 
 /**
  * `npm run build:site`: builds the publication into DIST_DIR (`dist` by
@@ -14,6 +15,10 @@ import { describeLiveBuild } from "../plugin/finish-build.ts";
  * publication is printed once, as the plugin words it (the file, the problem,
  * `Fix:`), and the command exits 1, like `npm run dev` does. Any other failure
  * keeps its stack trace, for whoever maintains the theme or the plugin.
+ *
+ * SITE_URL is the address every absolute link in the build starts with. A
+ * value that is not an http(s) URL stops the build in one line; no value at
+ * all builds for localhost, with a warning, since such a build must not go live.
  *
  * `--input=<folder>` builds another Markdown folder than `content/`. Without
  * `--quiet`, Eleventy lists every file it writes, and its own report of a
@@ -28,6 +33,13 @@ interface BuildArgs {
 const OPTIONS = ["input", "quiet"];
 
 async function buildAndReport(args: BuildArgs): Promise<number> {
+  const siteUrl = checkSiteUrl(process.env.SITE_URL);
+  if (!siteUrl.ok) {
+    console.error(`[build] error: ${siteUrl.error}`);
+    return 1;
+  }
+  if (siteUrl.warning) console.warn(`[build] warning: ${siteUrl.warning}`);
+
   try {
     const result = await buildSite({
       contentDir: args.input ? path.resolve(args.input) : undefined,

@@ -40,11 +40,16 @@ export async function run(
 /**
  * Builds the example publication into `distDir` as `npm run build:site` does,
  * so that a writer's mistake fails `npm start` with the same short message.
+ * Its links point at `siteUrl`, the address the build will be served at.
  */
-export async function runSiteBuild(distDir: string): Promise<void> {
+export async function runSiteBuild(
+  distDir: string,
+  siteUrl = "http://localhost:3000",
+): Promise<void> {
   const buildScript = resolve(repoRoot, "scripts/build-site.ts");
   await run(process.execPath, ["--import", "tsx", buildScript, "--quiet"], {
     DIST_DIR: distDir,
+    SITE_URL: siteUrl,
   });
 }
 

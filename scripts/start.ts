@@ -110,7 +110,7 @@ const main = defineCommand({
     step("Building the site and the server…");
     // In development the watcher's first build is the site build.
     await Promise.all([
-      args.dev ? watchForChanges(distDir) : runSiteBuild(distDir),
+      args.dev ? watchForChanges(distDir) : runSiteBuild(distDir, siteUrl),
       runServerBuild(outputDir, resolve(repoRoot, ".nitro")),
     ]);
 

@@ -14,7 +14,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const build = testBuildIn(runDir);
 
   await Promise.all([
-    runSiteBuild(build.distDir),
+    // The tests' servers listen on ports of their own; the build links to
+    // the local address, as `npm start` builds it.
+    runSiteBuild(build.distDir, "http://localhost:3000"),
     runServerBuild(build.outputDir, build.nitroBuildDir),
   ]);
   project.provide("testRunDir", runDir);

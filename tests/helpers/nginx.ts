@@ -22,6 +22,8 @@ export interface RunningNginx {
   /** "http://127.0.0.1:<port>", or https with TLS. */
   url: string;
   port: number;
+  /** With TLS, the plain http port that redirects to https. */
+  redirectPort?: number;
   runtimeDir: string;
   /** What nginx wrote to its error log so far. */
   errorLog(): string;
@@ -38,9 +40,15 @@ export async function startNginx(
   const runtimeDir = options.runtimeDir ?? mkdtempSync(join(tmpdir(), "tierwall-nginx-"));
   const host = options.listen?.host ?? "127.0.0.1";
   const port = options.listen?.port ?? (await getRandomPort(host));
+  // Port 80 is not the test's to take: with TLS, the redirect gets a free one.
+  const redirectPort =
+    options.tls && options.redirectPort === undefined
+      ? await getRandomPort(host)
+      : options.redirectPort;
   const config = renderEdgeNginxConfig({
     ...options,
     listen: { host, port },
+    redirectPort,
     runtimeDir,
     // Workers must read the dist files; as root they would otherwise run as nobody.
     user: options.user ?? (process.getuid?.() === 0 ? "root" : undefined),
@@ -65,6 +73,7 @@ export async function startNginx(
   const running: RunningNginx = {
     url: `${scheme}://${host}:${port}`,
     port,
+    redirectPort: redirectPort === false ? undefined : redirectPort,
     runtimeDir,
     errorLog: () => (existsSync(errorPath) ? readFileSync(errorPath, "utf8") : output),
     stop: async () => {

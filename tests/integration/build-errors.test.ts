@@ -26,11 +26,23 @@ interface BuildRun {
   lines: string[];
 }
 
-async function buildSiteCommand(files: Record<string, string>): Promise<BuildRun> {
+/** Runs the build; SITE_URL is the local address unless `env` says otherwise. */
+async function buildSiteCommand(
+  files: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+): Promise<BuildRun> {
   site = await createFixtureSite(files);
+  const buildEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    SITE_URL: "http://localhost:3000",
+    ...env,
+  };
+  for (const [name, value] of Object.entries(buildEnv)) {
+    if (value === undefined) delete buildEnv[name];
+  }
   const child = spawn("npm", ["run", "build:site", "--", `--input=${site.contentDir}`], {
     cwd: repoRoot,
-    env: { ...process.env, DIST_DIR: site.distDir },
+    env: { ...buildEnv, DIST_DIR: site.distDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -147,5 +159,65 @@ describe("npm run build:site", { timeout: BUILD_TIMEOUT }, () => {
     expect(run.output).toMatch(/\[build\] \S+ is live: 1 gated routes/);
     expect(run.output).toMatch(/\[11ty\] .*Wrote \d+ files/);
     expect((await lstat(site?.distDir ?? "")).isSymbolicLink()).toBe(true);
+  });
+
+  it("warns in one line that links point to localhost when SITE_URL is not set", async () => {
+    const run = await buildSiteCommand(
+      { "posts/fine.md": post({ title: "Fine" }, "Open.") },
+      { SITE_URL: undefined, PORT: undefined },
+    );
+
+    expect(run.code, run.output).toBe(0);
+    const warnings = run.lines.filter((line) => line.includes("warning"));
+    expect(warnings).toEqual([
+      "[build] warning: SITE_URL is not set: links in the sitemap, feeds and page " +
+        "metadata point to http://localhost:3000. Set SITE_URL to the site's address " +
+        "for a build you publish.",
+    ]);
+  });
+
+  it("links the sitemap, the feeds and each page to SITE_URL, without a warning", async () => {
+    const run = await buildSiteCommand(
+      {
+        "posts/fine.md": post(
+          { title: "Fine", tier: "core" },
+          "Open.\n\n<!-- paywall -->\n\nClosed.",
+        ),
+      },
+      { SITE_URL: "https://stacker.example" },
+    );
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).not.toContain("warning");
+    const files = {
+      sitemap: await site?.read("public/sitemap.xml"),
+      feed: await site?.read("public/feed.xml"),
+      page: await site?.read("public/posts/fine/index.html"),
+      tierFeed: await site?.read("gated/core/feeds/full.xml"),
+    };
+    const postUrl = "https://stacker.example/posts/fine/";
+    expect(files.sitemap).toContain(`<loc>${postUrl}</loc>`);
+    expect(files.feed).toContain(postUrl);
+    expect(files.page).toContain(`<link rel="canonical" href="${postUrl}">`);
+    expect(files.tierFeed).toContain(postUrl);
+    for (const [name, text] of Object.entries(files)) {
+      expect(text, name).not.toContain("localhost");
+    }
+  });
+
+  it("refuses a SITE_URL that is not an http(s) URL, in one line, and builds nothing", async () => {
+    const run = await buildSiteCommand(
+      { "posts/fine.md": post({ title: "Fine" }, "Open.") },
+      { SITE_URL: "stacker.example" },
+    );
+
+    expect(run.code).toBe(1);
+    // npm's two lines naming the script, then the refusal.
+    expect(run.lines, run.output).toHaveLength(3);
+    expect(run.lines[2]).toBe(
+      '[build] error: SITE_URL "stacker.example" is not an http(s) URL. ' +
+        "Fix: set SITE_URL to the site's address, such as https://stacker.example",
+    );
+    await expect(lstat(site?.distDir ?? "")).rejects.toThrow();
   });
 });

@@ -1,5 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,8 +71,13 @@ function documentedCommand(example: string): {
   return { env, args: command.slice(dashes + 1) };
 }
 
-function edgeNginx(out: string, env: Record<string, string> = {}) {
-  const args = ["run", "edge:nginx", "--", "--dist", join(folder, "dist")];
+function edgeNginx(
+  out: string,
+  env: Record<string, string> = {},
+  options: { dist?: string; args?: string[] } = {},
+) {
+  const dist = options.dist ?? join(folder, "dist");
+  const args = ["run", "edge:nginx", "--", "--dist", dist, ...(options.args ?? [])];
   args.push("--upstream", "http://127.0.0.1:3000", "--listen", "127.0.0.1:8080");
   return run("npm", [...args, "--out", out], {
     EDGE_COOKIE_SECRET: SECRET,
@@ -115,6 +127,39 @@ describe("npm run edge:nginx --out", () => {
     expect(result.code).toBe(0);
     const preamble = example.slice(0, example.indexOf("\n\n") + 2);
     expect(example).toBe(`${preamble}${readFileSync(out, "utf8")}`);
+  });
+
+  it("warns, naming the path, when --dist is not on this machine, and still writes", async () => {
+    const out = join(folder, "elsewhere.conf");
+    const missing = join(folder, "not-here", "dist");
+    const result = await edgeNginx(out, {}, { dist: missing });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: ${missing} does not exist here`);
+    expect(readFileSync(out, "utf8")).toContain(`root "${missing}/public";`);
+
+    const present = join(folder, "present", "dist");
+    mkdirSync(join(present, "public"), { recursive: true });
+    const quiet = await edgeNginx(join(folder, "present.conf"), {}, { dist: present });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain("warning:");
+  });
+
+  it("takes the access log's path, or off", async () => {
+    const out = join(folder, "log.conf");
+    const log = join(folder, "edge-access.log");
+    expect((await edgeNginx(out, {}, { args: ["--access-log", log] })).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain(`access_log "${log}" tierwall;`);
+
+    expect((await edgeNginx(out, {}, { args: ["--access-log", "off"] })).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain("access_log off;");
+  });
+
+  it("refuses --redirect-port without --cert and --key", async () => {
+    const out = join(folder, "redirect.conf");
+    const result = await edgeNginx(out, {}, { args: ["--redirect-port", "8081"] });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error: a redirect to https needs --cert and --key");
+    expect(() => statSync(out)).toThrow();
   });
 
   it("refuses to run without the secret, and writes nothing", async () => {

@@ -525,6 +525,15 @@ describe.skipIf(!nginxAvailable() || !hasOpenssl())(
       );
     });
 
+    it("redirects plain http on its redirect port to the same address over https", async () => {
+      const path = `${SPARK_POST}?ref=letter`;
+      const answer = await fetch(`http://127.0.0.1:${tlsNginx.redirectPort}${path}`, {
+        redirect: "manual",
+      });
+      expect(answer.status).toBe(301);
+      expect(answer.headers.get("location")).toBe(`${tlsNginx.url}${path}`);
+    });
+
     function httpsRequest(
       method: string,
       path: string,
