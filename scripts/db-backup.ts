@@ -2,14 +2,16 @@ import {
   accessSync,
   constants,
   existsSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { defineCommand, runMain } from "citty";
+import { FEED_KEY_FILE } from "../server/feeds/feed-key.ts";
 import {
   OperatorError,
   operatorRun,
@@ -28,6 +30,11 @@ import {
  * into place once checked, so an interrupted backup never leaves a half file
  * where the last good one should be, and a target that exists (last night's
  * copy) is replaced only by a complete one.
+ *
+ * Without FEED_TOKEN_SECRET the server keeps its feed key in `feed-token.key`
+ * beside the database, and every reader's feed address is derived from it: a
+ * database restored without it gives every reader a new address. So when that
+ * file exists it is copied too, the same way, to `<copy>.feed-token.key`.
  */
 
 interface BackupContext {
@@ -39,6 +46,8 @@ export interface BackupResult {
   target: string;
   pages: number;
   bytes: number;
+  /** Where the feed key was copied to; none when the server has no key file. */
+  feedKey?: { source: string; target: string };
 }
 
 export async function backupDatabase(
@@ -51,7 +60,24 @@ export async function backupDatabase(
     const pages = await copyDatabase(source, partial);
     checkCopy(partial);
     renameSync(partial, target);
-    return { target, pages, bytes: statSync(target).size };
+    const feedKey = backupFeedKey(source, target);
+    return { target, pages, bytes: statSync(target).size, feedKey };
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+function backupFeedKey(source: string, target: string): BackupResult["feedKey"] {
+  const keySource = join(dirname(source), FEED_KEY_FILE);
+  if (!existsSync(keySource)) return undefined;
+
+  const keyTarget = `${target}.${FEED_KEY_FILE}`;
+  const partial = `${keyTarget}.partial-${process.pid}`;
+  try {
+    // The key turns a copy's seeds into readers' feed addresses: owner only.
+    writeFileSync(partial, readFileSync(keySource), { flag: "wx", mode: 0o600 });
+    renameSync(partial, keyTarget);
+    return { source: keySource, target: keyTarget };
   } finally {
     rmSync(partial, { force: true });
   }
@@ -125,6 +151,10 @@ const main = defineCommand({
     const result = await backupDatabase(source, resolve(args.to));
     const megabytes = (result.bytes / 1024 / 1024).toFixed(1);
     console.log(`backed up ${source} to ${result.target} (${megabytes} MB)`);
+    if (result.feedKey) {
+      const { source: keySource, target: keyTarget } = result.feedKey;
+      console.log(`backed up the feed key ${keySource} to ${keyTarget}`);
+    }
   }),
 });
 

@@ -45,12 +45,26 @@ export async function receiveWebhook(
   return applyEvent(db, verified.event);
 }
 
-/** `STRIPE_WEBHOOK_SECRET` lists several secrets, comma-separated, while one is rotated. */
+/**
+ * `STRIPE_WEBHOOK_SECRET` lists several secrets, comma-separated, while one is
+ * rotated. Each is a signing secret as Stripe shows it, starting `whsec_`; any
+ * other value (an API key pasted in the wrong place) is refused, by position,
+ * so the secret itself never reaches the log.
+ */
 export function parseWebhookSecrets(value: string | undefined): string[] {
-  return (value ?? "")
+  const secrets = (value ?? "")
     .split(",")
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
+  const wrong = secrets.findIndex((secret) => !secret.startsWith("whsec_"));
+  if (wrong >= 0) {
+    throw new Error(
+      `STRIPE_WEBHOOK_SECRET has an entry that is not a webhook signing secret ` +
+        `(entry ${wrong + 1} of ${secrets.length} does not start with whsec_): ` +
+        "copy it from the endpoint in Stripe, or from npm run stripe:setup",
+    );
+  }
+  return secrets;
 }
 
 /** How far a signature's timestamp may be from our clock, either way. */

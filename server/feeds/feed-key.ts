@@ -31,16 +31,20 @@ export function useFeedKey(): Buffer {
 
 export function loadFeedKey(secret: string | undefined, databasePath: string): Buffer {
   if (secret) {
-    if (secret.length < MIN_SECRET_LENGTH) {
-      throw new Error(
-        `[feeds] FEED_TOKEN_SECRET is too short: use at least ${MIN_SECRET_LENGTH} ` +
-          "random characters, e.g. from `openssl rand -base64 32`",
-      );
-    }
+    checkFeedTokenSecret(secret);
     return Buffer.from(secret, "utf8");
   }
   if (databasePath === ":memory:") return randomBytes(KEY_BYTES);
   return readOrCreateKeyFile(join(dirname(databasePath), FEED_KEY_FILE));
+}
+
+/** A FEED_TOKEN_SECRET that is set must be long enough to be a key. */
+export function checkFeedTokenSecret(secret: string | undefined): void {
+  if (!secret || secret.length >= MIN_SECRET_LENGTH) return;
+  throw new Error(
+    `FEED_TOKEN_SECRET is too short (${secret.length} characters): use at least ` +
+      `${MIN_SECRET_LENGTH} random characters, e.g. from \`openssl rand -base64 32\``,
+  );
 }
 
 function readOrCreateKeyFile(file: string): Buffer {

@@ -57,11 +57,21 @@ export function rateLimitKeyFor(address: string): string {
   return `${expandIpv6(address).slice(0, 4).join(":")}::/64`;
 }
 
+/**
+ * TRUST_PROXY as a number of proxies: unset or empty is 0, otherwise digits
+ * only. Anything else ("yes", "true", "-1") is refused rather than guessed at,
+ * since a wrong guess either lets clients pick their own address or gives every
+ * reader the proxy's.
+ */
 export function trustedProxyHops(setting: string | undefined): number {
-  const value = (setting ?? "").trim().toLowerCase();
-  if (value === "true") return 1;
-  const hops = Number.parseInt(value, 10);
-  return Number.isInteger(hops) && hops > 0 ? hops : 0;
+  const value = (setting ?? "").trim();
+  if (value === "") return 0;
+  if (!/^\d+$/.test(value)) {
+    throw new Error(
+      `TRUST_PROXY must be the number of proxies in front (0, 1, 2 …), not "${value}"`,
+    );
+  }
+  return Number(value);
 }
 
 function normalizeAddress(address: string): string {

@@ -4,6 +4,9 @@ import { pastDueGraceDays } from "../billing/grace.ts";
 import { useStripe } from "../billing/stripe-client.ts";
 import { parseWebhookSecrets } from "../billing/webhook.ts";
 import { useEdgeConfig } from "../edge/config.ts";
+import { readDeliveryPolicy, readPollMs, readShutdownDrainMs } from "../email/worker.ts";
+import { checkFeedTokenSecret } from "../feeds/feed-key.ts";
+import { trustedProxyHops } from "../http/client-ip.ts";
 import { logError, logWarn } from "../log.ts";
 
 /**
@@ -20,13 +23,42 @@ export default defineNitroPlugin(() => {
     pastDueGraceDays();
     useEdgeConfig();
     checkStripe(process.env);
+    parseWebhookSecrets(process.env.STRIPE_WEBHOOK_SECRET);
+    checkFeedTokenSecret(process.env.FEED_TOKEN_SECRET);
+    checkEmailSettings(process.env);
+    trustedProxyHops(process.env.TRUST_PROXY);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logError("server", `cannot start: ${message}`);
     process.exit(1);
   }
   warnAboutMissingServices(process.env);
+  warnAboutPublicProxyTrust(process.env);
 });
+
+function checkEmailSettings(env: NodeJS.ProcessEnv): void {
+  readDeliveryPolicy(env);
+  readPollMs(env);
+  readShutdownDrainMs(env);
+}
+
+/**
+ * X-Forwarded-For is only as honest as whoever can reach the port: trusted
+ * while the port listens on every interface, it lets any client that connects
+ * directly name its own address, and so dodge its rate limits.
+ */
+function warnAboutPublicProxyTrust(env: NodeJS.ProcessEnv): void {
+  const hops = trustedProxyHops(env.TRUST_PROXY);
+  const host = (env.NITRO_HOST || env.HOST || "").trim();
+  if (hops === 0 || !["", "0.0.0.0", "::"].includes(host)) return;
+  logWarn(
+    "http",
+    `TRUST_PROXY=${hops} while the server listens on every interface ` +
+      `(HOST ${host ? `is ${host}` : "is unset"}): anyone who reaches the port directly ` +
+      "can forge X-Forwarded-For and pick the address rate limits count against. " +
+      "Bind HOST to loopback (127.0.0.1) or a private interface only the proxy reaches.",
+  );
+}
 
 /** A Stripe address that is set must parse; no key at all is only a warning. */
 function checkStripe(env: NodeJS.ProcessEnv): void {

@@ -1,5 +1,6 @@
 import { defineNitroPlugin } from "nitropack/runtime";
 import { closeDb, useDb } from "../db/database.ts";
+import { logError } from "../log.ts";
 
 /**
  * Opens the database (and applies pending migrations) when the server starts,
@@ -9,6 +10,13 @@ import { closeDb, useDb } from "../db/database.ts";
  * the last connection checkpoints the write-ahead log into the database file.
  */
 export default defineNitroPlugin(() => {
-  useDb();
+  try {
+    useDb();
+  } catch (error) {
+    const path = process.env.DATABASE_PATH ?? "data/tierwall.db";
+    const problem = error instanceof Error ? error.message : String(error);
+    logError("server", `cannot start: DATABASE_PATH ${path} cannot be used: ${problem}`);
+    process.exit(1);
+  }
   process.once("exit", () => closeDb());
 });

@@ -9,11 +9,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/stack.ts";
-import { newAddress, PASSWORD } from "../helpers/accounts.ts";
+import { accountsFor, newAddress, PASSWORD } from "../helpers/accounts.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
 /**
@@ -120,7 +120,7 @@ describe("npm run db:backup", () => {
     const during = await writes.stop();
 
     expect(run).toMatchObject({ code: 0, stderr: "" });
-    expect(run.stdout).toMatch(/^backed up .+ to .+copy\.db \(\d+\.\d MB\)\n$/);
+    expect(run.stdout).toMatch(/^backed up .+ to .+copy\.db \(\d+\.\d MB\)\n/);
     expect(during.length).toBeGreaterThan(0);
     const copied = emailsIn(target);
     for (const email of before) expect(copied.has(email)).toBe(true);
@@ -131,6 +131,29 @@ describe("npm run db:backup", () => {
     copy.close();
     expect(existsSync(`${target}-wal`)).toBe(false);
     expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it("copies the server's feed key beside the copy, readable by its owner only", async () => {
+    // A reader asking for their feed address makes the server create its key.
+    const reader = await accountsFor(stack).signUp();
+    const feed = await fetch(`${stack.baseUrl}/api/feed`, {
+      headers: { accept: "application/json", cookie: reader.cookie },
+    });
+    expect(feed.status).toBe(200);
+    const key = join(dirname(stack.databasePath), "feed-token.key");
+    const target = join(folder, "with-key.db");
+
+    const run = await backup(["--to", target]);
+
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout.split("\n")[1]).toBe(
+      `backed up the feed key ${key} to ${target}.feed-token.key`,
+    );
+    expect(readFileSync(`${target}.feed-token.key`, "utf8")).toBe(
+      readFileSync(key, "utf8"),
+    );
+    expect(statSync(`${target}.feed-token.key`).mode & 0o777).toBe(0o600);
+    expect(partialFiles()).toEqual([]);
   });
 
   it("replaces last night's copy only with a complete one", async () => {

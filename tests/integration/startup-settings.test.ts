@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { getRandomPort } from "get-port-please";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../../scripts/stack.ts";
@@ -25,6 +28,40 @@ async function startWith(env: Record<string, string>): Promise<string> {
   return server.message;
 }
 
+interface LogLine {
+  level: string;
+  area: string;
+  message: string;
+}
+
+/**
+ * The refusal in a failed start's output, once every line of that output has
+ * been checked to be a JSON log line (no stack trace printed around them).
+ */
+function refusalIn(message: string): LogLine {
+  expect(message).toMatch(/^The server exited with 1:\n/);
+  const lines = message
+    .split("\n")
+    .slice(1)
+    .filter((line) => line.trim() !== "");
+  for (const line of lines) expect(line).toMatch(/^\{.*\}$/);
+  const errors = lines
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((line) => line.level === "error");
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatchObject({ area: "server" });
+  return errors[0] as LogLine;
+}
+
+function warningsIn(output: string): string[] {
+  return output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((line) => line.level === "warn")
+    .map((line) => line.message);
+}
+
 describe("the server's start", () => {
   it.each([
     ["TIERWALL_TRIAL_DAYS", "two weeks"],
@@ -32,19 +69,87 @@ describe("the server's start", () => {
     ["TIERWALL_PAST_DUE_GRACE_DAYS", "a week"],
     ["EDGE_COOKIE_TTL_SECONDS", "5"],
     ["STRIPE_API_BASE", "localhost:12111"],
-  ])("refuses %s=%s with a line naming it", async (name, value) => {
+    ["TRUST_PROXY", "yes"],
+    ["TRUST_PROXY", "true"],
+    ["NITRO_SHUTDOWN_TIMEOUT", "abc"],
+    ["EMAIL_MAX_ATTEMPTS", "abc"],
+    ["SITE_URL", "stacker.example"],
+    ["PORT", "abc"],
+  ])("refuses %s=%s with one JSON line naming it", async (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === "EDGE_COOKIE_TTL_SECONDS") env.EDGE_COOKIE_SECRET = "a".repeat(43);
-    const message = await startWith(env);
+    const refusal = refusalIn(await startWith(env));
 
-    expect(message).toMatch(/^The server exited with 1:/);
-    const lines = message.split("\n").filter((line) => line.startsWith("{"));
-    const refusal = lines
-      .map((line) => JSON.parse(line))
-      .find((l) => l.level === "error");
-    expect(refusal).toMatchObject({ area: "server" });
     expect(refusal.message).toMatch(new RegExp(`^cannot start: ${name} `));
     expect(refusal.message).toContain(value);
+  });
+
+  it.each([
+    ["FEED_TOKEN_SECRET", "s3cr3t", /too short/],
+    ["STRIPE_WEBHOOK_SECRET", "whsec_current, sk_test_pasted", /entry 2 of 2/],
+  ])(
+    "refuses %s=%s with a line naming it but not its value",
+    async (name, value, why) => {
+      const refusal = refusalIn(await startWith({ [name]: value }));
+
+      expect(refusal.message).toMatch(new RegExp(`^cannot start: ${name} `));
+      expect(refusal.message).toMatch(why);
+      for (const part of value.split(",")) {
+        expect(refusal.message).not.toContain(part.trim());
+      }
+    },
+  );
+
+  it("refuses a DATABASE_PATH that holds no SQLite database, naming it", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "tierwall-start-"));
+    try {
+      const path = join(folder, "tierwall.db");
+      writeFileSync(
+        path,
+        "a text file, long enough to be read as a database\n".repeat(100),
+      );
+      const refusal = refusalIn(await startWith({ DATABASE_PATH: path }));
+
+      expect(refusal.message).toBe(
+        `cannot start: DATABASE_PATH ${path} cannot be used: file is not a database`,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("TRUST_PROXY at start", () => {
+  async function warningsWith(env: Record<string, string>): Promise<string[]> {
+    const build = currentTestBuild();
+    const port = String(await getRandomPort("127.0.0.1"));
+    const server = await startServer(build.outputDir, {
+      PORT: port,
+      SITE_URL: `http://127.0.0.1:${port}`,
+      DATABASE_PATH: ":memory:",
+      DIST_DIR: build.distDir,
+      NITRO_HOST: "",
+      ...env,
+    });
+    try {
+      return warningsIn(server.output());
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it("warns that the header can be forged while the port listens on every interface", async () => {
+    const warnings = await warningsWith({ TRUST_PROXY: "1", HOST: "" });
+    const warning = warnings.find((w) => w.startsWith("TRUST_PROXY=1 while"));
+
+    expect(warning).toContain("anyone who reaches the port directly can forge");
+    expect(warning).toContain("Bind HOST to loopback");
+  });
+
+  it("says nothing of it when HOST is loopback", async () => {
+    const warnings = await warningsWith({ TRUST_PROXY: "1", HOST: "127.0.0.1" });
+
+    expect(warnings.filter((w) => w.startsWith("TRUST_PROXY"))).toEqual([]);
   });
 });
 
@@ -66,13 +171,7 @@ describe("a server started without Stripe or Resend", () => {
     try {
       const health = await fetch(`${server.url}/api/health`);
       expect(health.status).toBe(200);
-      const warnings = server
-        .output()
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as { level: string; message: string })
-        .filter((line) => line.level === "warn")
-        .map((line) => line.message);
+      const warnings = warningsIn(server.output());
       expect(warnings.some((w) => w.startsWith("Stripe is not configured"))).toBe(true);
       expect(warnings.some((w) => w.startsWith("RESEND_API_KEY is not set"))).toBe(true);
 

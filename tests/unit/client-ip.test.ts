@@ -29,9 +29,12 @@ describe("the client behind trusted proxies", () => {
 
   it("counts proxies only when TRUST_PROXY says how many", () => {
     expect(trustedProxyHops(undefined)).toBe(0);
-    expect(trustedProxyHops("false")).toBe(0);
-    expect(trustedProxyHops("true")).toBe(1);
-    expect(trustedProxyHops("2")).toBe(2);
+    expect(trustedProxyHops("")).toBe(0);
+    expect(trustedProxyHops("0")).toBe(0);
+    expect(trustedProxyHops(" 2 ")).toBe(2);
+    for (const value of ["true", "false", "yes", "-1", "1.5"]) {
+      expect(() => trustedProxyHops(value)).toThrow(`TRUST_PROXY must be`);
+    }
   });
 });
 
