@@ -3,7 +3,7 @@ import type { ReceivedEmail } from "../../emulators/resend/emails.ts";
 import { type ServerProcess, startServer } from "../../scripts/stack.ts";
 import { postJsonTo } from "./http.ts";
 import { currentTestBuild } from "./paths.ts";
-import type { Stack } from "./stack.ts";
+import { type Stack, startStack } from "./stack.ts";
 
 /**
  * What reader-account tests do again and again against one stack: post as a
@@ -13,6 +13,20 @@ import type { Stack } from "./stack.ts";
  */
 
 export const PASSWORD = "correct horse battery";
+
+export type Accounts = ReturnType<typeof accountsFor>;
+
+/**
+ * The built server behind one trusted proxy, so that each request can speak
+ * as a client of its own (`newClient()` in X-Forwarded-For) and tests do not
+ * share the per-client limits; with the account helpers for it.
+ */
+export async function startAccountsStack(
+  env: Record<string, string> = {},
+): Promise<{ stack: Stack; accounts: Accounts }> {
+  const stack = await startStack({ env: { TRUST_PROXY: "1", ...env } });
+  return { stack, accounts: accountsFor(stack) };
+}
 
 export type Template =
   | "verify-email"

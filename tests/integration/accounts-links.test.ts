@@ -2,17 +2,18 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LINK_ANSWER_FLOOR_MS } from "../../server/auth/link-requests.ts";
 import {
-  accountsFor,
+  type Accounts,
   cookiePair,
   formAnswerOf,
   newAddress,
   newClient,
   PASSWORD,
   setCookieNamed,
+  startAccountsStack,
 } from "../helpers/accounts.ts";
 import { billingFor } from "../helpers/billing.ts";
 import { gatedPage } from "../helpers/site.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import type { Stack } from "../helpers/stack.ts";
 
 /**
  * The links Tierwall emails to readers, end to end on the built server: the
@@ -21,12 +22,10 @@ import { type Stack, startStack } from "../helpers/stack.ts";
  */
 
 let stack: Stack;
-let accounts: ReturnType<typeof accountsFor>;
+let accounts: Accounts;
 
 beforeAll(async () => {
-  // Behind one trusted proxy, so that each test can speak as a client of its own.
-  stack = await startStack({ env: { TRUST_PROXY: "1" } });
-  accounts = accountsFor(stack);
+  ({ stack, accounts } = await startAccountsStack());
 });
 
 afterAll(async () => {

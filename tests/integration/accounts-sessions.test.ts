@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSessionId } from "../../server/auth/session-ids.ts";
 import {
+  type Accounts,
   accountsFor,
   cookiePair,
   flashOf,
@@ -9,6 +10,7 @@ import {
   newAddress,
   PASSWORD,
   setCookieNamed,
+  startAccountsStack,
 } from "../helpers/accounts.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 
@@ -33,11 +35,10 @@ function storedId(cookie: string): string {
 
 describe("on a plain-http site", () => {
   let stack: Stack;
-  let accounts: ReturnType<typeof accountsFor>;
+  let accounts: Accounts;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { TRUST_PROXY: "1" } });
-    accounts = accountsFor(stack);
+    ({ stack, accounts } = await startAccountsStack());
   });
 
   afterAll(async () => {
@@ -212,7 +213,7 @@ describe("on a plain-http site", () => {
 
 describe("on an https site behind a proxy", () => {
   let stack: Stack;
-  let accounts: ReturnType<typeof accountsFor>;
+  let accounts: Accounts;
   const siteUrl = "https://stacker.example";
 
   beforeAll(async () => {

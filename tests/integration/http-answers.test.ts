@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  accountsFor,
+  type Accounts,
   flashOf,
   newAddress,
   newClient,
   PASSWORD,
+  startAccountsStack,
 } from "../helpers/accounts.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import type { Stack } from "../helpers/stack.ts";
 
 /**
  * How the built server answers over HTTP whatever the route: an answer that
@@ -15,12 +16,10 @@ import { type Stack, startStack } from "../helpers/stack.ts";
  */
 
 let stack: Stack;
-let accounts: ReturnType<typeof accountsFor>;
+let accounts: Accounts;
 
 beforeAll(async () => {
-  // Behind one trusted proxy, so that each request can come from a client of its own.
-  stack = await startStack({ env: { TRUST_PROXY: "1" } });
-  accounts = accountsFor(stack);
+  ({ stack, accounts } = await startAccountsStack());
 });
 
 afterAll(async () => {

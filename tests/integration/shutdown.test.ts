@@ -91,6 +91,27 @@ function sendAttempts(key: string): number {
 
 const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/**
+ * Makes Resend answer after `delayMs`, signs a reader up and waits until the
+ * welcome email's delivery is under way.
+ */
+async function signUpWhileResendIsSlow(
+  stack: Stack,
+  delayMs: number,
+  label: string,
+): Promise<{ email: string; key: () => string }> {
+  await fetch(`${stack.resendUrl}/_emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "slow", delay_ms: delayMs }),
+  });
+  const email = newAddress(label);
+  await stack.signUp(email);
+  const key = () => outboxFor(email)[0]?.idempotency_key ?? "";
+  while (sendAttempts(key()) === 0) await pause(50);
+  return { email, key };
+}
+
 async function refusesConnections(baseUrl: string): Promise<boolean> {
   try {
     await fetch(`${baseUrl}/api/health`);
@@ -134,15 +155,7 @@ describe("SIGTERM to the server", () => {
 
   it("finishes a slow delivery under way before it exits, and never sends it twice", async () => {
     stack = await startStack({ env: { EMAIL_POLL_MS: "100" } });
-    await fetch(`${stack.resendUrl}/_emulator/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ kind: "slow", delay_ms: 1500 }),
-    });
-    const email = newAddress("slow-mail");
-    await stack.signUp(email);
-    const key = () => outboxFor(email)[0]?.idempotency_key ?? "";
-    while (sendAttempts(key()) === 0) await pause(50);
+    const { email, key } = await signUpWhileResendIsSlow(stack, 1500, "slow-mail");
 
     const exited = once(stack.server.child, "exit");
     stack.server.child.kill("SIGTERM");
@@ -161,15 +174,7 @@ describe("a shutdown that runs past NITRO_SHUTDOWN_TIMEOUT", () => {
     stack = await startStack({
       env: { EMAIL_POLL_MS: "100", NITRO_SHUTDOWN_TIMEOUT: "500" },
     });
-    await fetch(`${stack.resendUrl}/_emulator/faults`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ kind: "slow", delay_ms: 5000 }),
-    });
-    const email = newAddress("timeout");
-    await stack.signUp(email);
-    const key = () => outboxFor(email)[0]?.idempotency_key ?? "";
-    while (sendAttempts(key()) === 0) await pause(50);
+    await signUpWhileResendIsSlow(stack, 5000, "timeout");
 
     // The delivery under way outlasts the timeout: the server gives up on it.
     const exited = once(stack.server.child, "exit");

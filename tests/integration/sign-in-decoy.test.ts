@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountsFor, newAddress, newClient } from "../helpers/accounts.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import {
+  type Accounts,
+  newAddress,
+  newClient,
+  startAccountsStack,
+} from "../helpers/accounts.ts";
+import type { Stack } from "../helpers/stack.ts";
 
 /**
  * A sign-in with an unknown address costs what one with a wrong password
@@ -22,11 +27,10 @@ const WRONG_PASSWORDS_PER_START = 3;
 const SETTLE_MS = 1000;
 
 let stack: Stack;
-let accounts: ReturnType<typeof accountsFor>;
+let accounts: Accounts;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { TRUST_PROXY: "1" } });
-  accounts = accountsFor(stack);
+  ({ stack, accounts } = await startAccountsStack());
 });
 
 afterAll(async () => {

@@ -11,16 +11,21 @@ import { currentTestBuild } from "../helpers/paths.ts";
  * one log line that names the variable, before it answers anyone.
  */
 
-async function startWith(env: Record<string, string>): Promise<string> {
+/** The test build's server on a free port and an in-memory database, with `env` on top. */
+async function startBuilt(env: Record<string, string>) {
   const build = currentTestBuild();
   const port = String(await getRandomPort("127.0.0.1"));
-  const server = await startServer(build.outputDir, {
+  return startServer(build.outputDir, {
     PORT: port,
     SITE_URL: `http://127.0.0.1:${port}`,
     DATABASE_PATH: ":memory:",
     DIST_DIR: build.distDir,
     ...env,
-  }).catch((error: Error) => error);
+  });
+}
+
+async function startWith(env: Record<string, string>): Promise<string> {
+  const server = await startBuilt(env).catch((error: Error) => error);
   if (!(server instanceof Error)) {
     await server.stop();
     throw new Error("the server started");
@@ -121,16 +126,7 @@ describe("the server's start", () => {
 
 describe("TRUST_PROXY at start", () => {
   async function warningsWith(env: Record<string, string>): Promise<string[]> {
-    const build = currentTestBuild();
-    const port = String(await getRandomPort("127.0.0.1"));
-    const server = await startServer(build.outputDir, {
-      PORT: port,
-      SITE_URL: `http://127.0.0.1:${port}`,
-      DATABASE_PATH: ":memory:",
-      DIST_DIR: build.distDir,
-      NITRO_HOST: "",
-      ...env,
-    });
+    const server = await startBuilt({ NITRO_HOST: "", ...env });
     try {
       return warningsIn(server.output());
     } finally {
