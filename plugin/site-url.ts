@@ -1,3 +1,5 @@
+import { isHttpUrl } from "../lib/site-url.ts";
+
 /**
  * The site's address as a build sees it. tierwall.config.ts reads SITE_URL when
  * the build starts, and every absolute link the build writes (the sitemap, the
@@ -34,10 +36,4 @@ export function checkSiteUrl(value: string | undefined): SiteUrlCheck {
       `SITE_URL ${JSON.stringify(value)} is not an http(s) URL. ` +
       "Fix: set SITE_URL to the site's address, such as https://stacker.example",
   };
-}
-
-function isHttpUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
 }

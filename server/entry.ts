@@ -1,6 +1,7 @@
 // A virtual module that Nitro's bundler fills in (empty for Node).
 import "#nitro-internal-pollyfills";
 import { setFlagsFromString } from "node:v8";
+import { isHttpUrl } from "../lib/site-url.ts";
 
 /**
  * The server process: Nitro's Node server, started so that every line it
@@ -10,11 +11,12 @@ import { setFlagsFromString } from "node:v8";
  * the port, SITE_URL and NITRO_SHUTDOWN_TIMEOUT here, the rest as the app is
  * made (server/plugins/00.settings.ts, and the database in its plugin).
  *
- * IMPORTANT: this file imports nothing of the app. The bundler puts the app,
- * the log and tierwall.config.ts (which reads SITE_URL as it loads) in one
- * chunk, and a module that fails as it loads prints a plain stack trace: so
- * the app (server/start.ts) is imported only once SITE_URL has passed, and a
- * failure to load it is caught here.
+ * IMPORTANT: this file imports nothing of the app (lib/site-url.ts imports
+ * nothing itself). The bundler puts the app, the log and tierwall.config.ts
+ * (which reads SITE_URL as it loads) in one chunk, and a module that fails as
+ * it loads prints a plain stack trace: so the app (server/start.ts) is
+ * imported only once SITE_URL has passed, and a failure to load it is caught
+ * here.
  */
 
 // What the server keeps between requests is small (about 20 MB of heap with a
@@ -56,19 +58,11 @@ function readPort(env: NodeJS.ProcessEnv): number {
 
 /** SITE_URL, when set, is the address readers use: scheme and host included. */
 function checkSiteUrl(value: string | undefined): void {
-  if (value === undefined) return;
-  let protocol = "";
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    // Refused below, like a URL with some other scheme.
-  }
-  if (protocol !== "http:" && protocol !== "https:") {
-    throw new Error(
-      `SITE_URL must be an absolute http or https URL such as ` +
-        `https://stacker.example, not "${value}"`,
-    );
-  }
+  if (value === undefined || isHttpUrl(value)) return;
+  throw new Error(
+    `SITE_URL must be an absolute http or https URL such as ` +
+      `https://stacker.example, not "${value}"`,
+  );
 }
 
 /**
