@@ -1,10 +1,10 @@
-import type { ServerResponse } from "node:http";
 import { type H3Event, parseCookies } from "h3";
 import { tierRank } from "../../lib/tiers.ts";
 import tierwall from "../../tierwall.config.ts";
 import { SESSION_COOKIE_NAME } from "../auth/lucia.ts";
 import { readEntitlement } from "../billing/entitlements.ts";
 import { readOwnChanges, useDb } from "../db/database.ts";
+import { beforeHeadersGoOut } from "../http/headers-out.ts";
 import { logError } from "../log.ts";
 import type { EdgeConfig } from "./config.ts";
 import { useEdgeConfig } from "./config.ts";
@@ -48,17 +48,10 @@ export function noteEdgeSignIn(event: H3Event, readerId: string): void {
   if (useEdgeConfig()) event.context.edgeSignIn = readerId;
 }
 
-/**
- * Arranges for the answer's edge cookies to be set right before its headers are
- * sent. h3 has no hook that runs after a route whose answer is streamed or a
- * redirect; the headers going out is the one moment every answer passes.
- */
+/** Arranges for the answer's edge cookies to be set right before its headers are sent. */
 export function syncEdgeCookiesOnResponse(event: H3Event, config: EdgeConfig): void {
   if (event.context.user) event.context.edgeWritesBefore = readOwnChanges(useDb());
-  const res = event.node.res;
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    res.writeHead = writeHead;
+  beforeHeadersGoOut(event.node.res, () => {
     try {
       applyEdgeCookies(event, config);
     } catch (error) {
@@ -66,8 +59,7 @@ export function syncEdgeCookiesOnResponse(event: H3Event, config: EdgeConfig): v
       // reader back here once the old ones expire.
       logError("http", "edge cookies could not be set", error);
     }
-    return Reflect.apply(writeHead, this, args);
-  } as ServerResponse["writeHead"];
+  });
 }
 
 function applyEdgeCookies(event: H3Event, config: EdgeConfig): void {

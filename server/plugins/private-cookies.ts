@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { defineNitroPlugin } from "nitropack/runtime";
+import { beforeHeadersGoOut } from "../http/headers-out.ts";
 
 /**
  * An answer that sets a cookie is about one visitor: a session, a flash
@@ -9,32 +10,17 @@ import { defineNitroPlugin } from "nitropack/runtime";
  *
  * The check runs as the headers go out, not after the handler returns:
  * redirects, error answers and streamed files are sent from inside the
- * handler, and Node writes every answer's headers through `writeHead` (an
- * answer that never calls it gets an implicit call on its first write).
+ * handler. It is arranged first, so it runs after every other
+ * `beforeHeadersGoOut` (the edge cookies) has added its cookies.
  */
 export default defineNitroPlugin((nitroApp) => {
   nitroApp.hooks.hook("request", (event) => {
-    guardCookieAnswers(event.node.res);
+    const res = event.node.res;
+    beforeHeadersGoOut(res, (given) => markCookieAnswerPrivate(res, given));
   });
 });
 
 const PRIVATE_CACHE = "private, no-store";
-
-function guardCookieAnswers(res: ServerResponse): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    res.writeHead = writeHead;
-    markCookieAnswerPrivate(res, headersArgument(args));
-    return Reflect.apply(writeHead, this, args) as ServerResponse;
-  } as ServerResponse["writeHead"];
-}
-
-/** `writeHead(status, [message], [headers])`: the headers given there, if any. */
-function headersArgument(args: unknown[]): OutgoingHttpHeaders | undefined {
-  const last = args.length > 1 ? args[args.length - 1] : undefined;
-  if (last === null || typeof last !== "object" || Array.isArray(last)) return undefined;
-  return last as OutgoingHttpHeaders;
-}
 
 function markCookieAnswerPrivate(
   res: ServerResponse,
